@@ -1,0 +1,76 @@
+use async_trait::async_trait;
+use domain::{Link, LinkQuery, LongUrl, ShortCode, Visit};
+
+use crate::ports::{AnalyticsQuery, ClickPublisher, Clock, CodeGenerator, LinkPage, UrlRepo};
+use crate::use_cases::{
+    self, DeleteLinkError, LinkDetail, LinkDetailError, ListLinksError, RedirectError, ShortenError,
+};
+
+/// The driving port: everything the outside world can ask of the link service. Inbound adapters
+/// hold an `Arc<dyn Links>`, so they stay free of the driven ports' types.
+#[cfg_attr(any(test, feature = "testing"), mockall::automock)]
+#[async_trait]
+pub trait Links: Send + Sync + 'static {
+    /// See [`use_cases::shorten`].
+    async fn shorten(&self, url: LongUrl) -> Result<Link, ShortenError>;
+    /// See [`use_cases::redirect`].
+    async fn redirect(&self, code: ShortCode, visit: Visit) -> Result<LongUrl, RedirectError>;
+    /// See [`use_cases::list_links`].
+    async fn list(&self, query: LinkQuery) -> Result<LinkPage, ListLinksError>;
+    /// See [`use_cases::link_detail`].
+    async fn detail(&self, code: ShortCode) -> Result<LinkDetail, LinkDetailError>;
+    /// See [`use_cases::delete_link`].
+    async fn delete(&self, code: ShortCode) -> Result<(), DeleteLinkError>;
+}
+
+/// The use cases bound to one set of driven ports.
+#[derive(Debug, Clone)]
+pub struct LinkService<R, P, A, G, C> {
+    repo: R,
+    publisher: P,
+    analytics: A,
+    codes: G,
+    clock: C,
+}
+
+impl<R, P, A, G, C> LinkService<R, P, A, G, C> {
+    pub fn new(repo: R, publisher: P, analytics: A, codes: G, clock: C) -> Self {
+        Self {
+            repo,
+            publisher,
+            analytics,
+            codes,
+            clock,
+        }
+    }
+}
+
+#[async_trait]
+impl<R, P, A, G, C> Links for LinkService<R, P, A, G, C>
+where
+    R: UrlRepo,
+    P: ClickPublisher,
+    A: AnalyticsQuery,
+    G: CodeGenerator,
+    C: Clock,
+{
+    async fn shorten(&self, url: LongUrl) -> Result<Link, ShortenError> {
+        use_cases::shorten(&self.repo, &self.codes, &self.clock, url).await
+    }
+
+    async fn redirect(&self, code: ShortCode, visit: Visit) -> Result<LongUrl, RedirectError> {
+        use_cases::redirect(&self.repo, &self.publisher, &self.clock, code, visit).await
+    }
+
+    async fn list(&self, query: LinkQuery) -> Result<LinkPage, ListLinksError> {
+        use_cases::list_links(&self.repo, &query).await
+    }
+
+    async fn detail(&self, code: ShortCode) -> Result<LinkDetail, LinkDetailError> {
+        use_cases::link_detail(&self.repo, &self.analytics, code).await
+    }
+
+    async fn delete(&self, code: ShortCode) -> Result<(), DeleteLinkError> {
+        use_cases::delete_link(&self.repo, code).await
+    }
+}

@@ -1,0 +1,51 @@
+use async_trait::async_trait;
+use domain::{Link, LinkQuery, ShortCode};
+
+/// One page of links and the number of links that match the query in all.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LinkPage {
+    pub links: Vec<Link>,
+    pub total_count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RepoError {
+    /// Another link already holds the code. Only `insert` returns it.
+    #[error("the short code is already taken")]
+    CodeTaken,
+    /// The store can't be reached or didn't answer in time; worth retrying later.
+    #[error("link store unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else the store reported.
+    #[error("link store failed: {0}")]
+    Unexpected(String),
+}
+
+/// Where links live.
+#[cfg_attr(any(test, feature = "testing"), mockall::automock)]
+#[async_trait]
+pub trait UrlRepo: Send + Sync + 'static {
+    /// Stores a new link.
+    ///
+    /// # Errors
+    /// [`RepoError::CodeTaken`] when the code is in use, else `Unavailable` or `Unexpected`.
+    async fn insert(&self, link: &Link) -> Result<(), RepoError>;
+
+    /// The link with this code, if there is one.
+    ///
+    /// # Errors
+    /// `Unavailable` or `Unexpected`; a missing link is `Ok(None)`, not an error.
+    async fn find(&self, code: &ShortCode) -> Result<Option<Link>, RepoError>;
+
+    /// One page of links, filtered and sorted as the query says.
+    ///
+    /// # Errors
+    /// `Unavailable` or `Unexpected`.
+    async fn list(&self, query: &LinkQuery) -> Result<LinkPage, RepoError>;
+
+    /// Removes the link; `Ok(false)` when there was none.
+    ///
+    /// # Errors
+    /// `Unavailable` or `Unexpected`.
+    async fn delete(&self, code: &ShortCode) -> Result<bool, RepoError>;
+}

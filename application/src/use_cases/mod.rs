@@ -1,0 +1,14 @@
+//! One module per use case: the function that carries it out and the errors it can end in.
+//! Each takes the ports it needs as arguments, so its dependencies are visible in its signature.
+
+mod delete_link;
+mod link_detail;
+mod list_links;
+mod redirect;
+mod shorten;
+
+pub use delete_link::{DeleteLinkError, delete_link};
+pub use link_detail::{LinkDetail, LinkDetailError, link_detail};
+pub use list_links::{ListLinksError, list_links};
+pub use redirect::{RedirectError, redirect};
+pub use shorten::{MAX_TRIES, ShortenError, shorten};

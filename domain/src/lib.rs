@@ -1,0 +1,14 @@
+//! The URL shortener's vocabulary and rules. Everything here is pure: no async, no I/O, so the
+//! rules can be tested with plain tables and reused by every adapter.
+
+mod click;
+mod link;
+mod listing;
+mod long_url;
+mod short_code;
+
+pub use click::{ClickEvent, Visit};
+pub use link::Link;
+pub use listing::{LinkQuery, Page, QueryError, SearchTerm, SortKey, SortOrder};
+pub use long_url::{LongUrl, UrlError};
+pub use short_code::{CodeError, ShortCode};
