@@ -1,0 +1,121 @@
+//! RFC 7807 problem details: every error response of the API is one of these.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use application::ports::RepoError;
+use serde::Serialize;
+use tide::http::mime::Mime;
+use tide::{Next, Request, Response, StatusCode};
+
+#[derive(Debug, Serialize)]
+pub(crate) struct Problem {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'static str,
+    status: u16,
+    detail: String,
+}
+
+impl Problem {
+    /// `slug` names the problem type; the `type` member is a URN built from it, so clients can
+    /// match on it without it pretending to be a web page.
+    pub(crate) fn new(
+        status: StatusCode,
+        slug: &str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self {
+            kind: format!("urn:shortener:problem:{slug}"),
+            title,
+            status: status as u16,
+            detail: detail.into(),
+        }
+    }
+
+    pub(crate) fn bad_request(slug: &str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BadRequest, slug, "Bad Request", detail)
+    }
+
+    pub(crate) fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NotFound, "not-found", "Not Found", detail)
+    }
+
+    /// The store failed: 503 when it's worth retrying, else an opaque 500 (logged here, since
+    /// the client is told nothing).
+    pub(crate) fn from_repo(e: &RepoError) -> Self {
+        match e {
+            RepoError::Unavailable(_) => {
+                tracing::warn!(error = %e, "link store unavailable");
+                Self::new(
+                    StatusCode::ServiceUnavailable,
+                    "unavailable",
+                    "Service Unavailable",
+                    "the link store is unavailable; try again shortly",
+                )
+            }
+            RepoError::CodeTaken | RepoError::Unexpected(_) => Self::internal(e),
+        }
+    }
+
+    pub(crate) fn internal(e: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %e, "request failed");
+        Self::new(
+            StatusCode::InternalServerError,
+            "internal",
+            "Internal Server Error",
+            "the server failed to handle this request",
+        )
+    }
+}
+
+impl Problem {
+    /// As a raw http-types response, for the server loop outside tide's routing.
+    pub(crate) fn into_http(self) -> tide::http::Response {
+        Response::from(self).into()
+    }
+}
+
+impl From<Problem> for Response {
+    fn from(problem: Problem) -> Self {
+        let status =
+            StatusCode::try_from(problem.status).unwrap_or(StatusCode::InternalServerError);
+        // Serialising four plain fields can't fail; an empty body is the harmless fallback.
+        let body = serde_json::to_string(&problem).unwrap_or_default();
+        Response::builder(status)
+            .content_type(problem_json())
+            .body(body)
+            .build()
+    }
+}
+
+fn problem_json() -> Mime {
+    Mime::from("application/problem+json")
+}
+
+/// tide answers unmatched routes (404) and methods (405) with an empty body; this gives them,
+/// and any other bodiless error, a problem body like every other error. Headers (such as
+/// `Allow`) are kept.
+pub(crate) fn fill_empty_errors<'a, S: Clone + Send + Sync + 'static>(
+    req: Request<S>,
+    next: Next<'a, S>,
+) -> Pin<Box<dyn Future<Output = tide::Result> + Send + 'a>> {
+    Box::pin(async move {
+        let mut res = next.run(req).await;
+        let status = res.status();
+        if (status.is_client_error() || status.is_server_error()) && res.is_empty() != Some(false) {
+            let title = status.canonical_reason();
+            let detail = match status {
+                StatusCode::NotFound => "no such resource",
+                StatusCode::MethodNotAllowed => "this resource does not take that method",
+                _ => title,
+            };
+            let slug = title.to_ascii_lowercase().replace(' ', "-");
+            let problem = Problem::new(status, &slug, title, detail);
+            res.set_body(serde_json::to_string(&problem).unwrap_or_default());
+            res.set_content_type(problem_json());
+        }
+        Ok(res)
+    })
+}

@@ -1,0 +1,48 @@
+use std::net::{IpAddr, SocketAddr};
+
+use application::use_cases::RedirectError;
+use domain::{ShortCode, Visit};
+use tide::http::headers::{CACHE_CONTROL, LOCATION, REFERER, USER_AGENT};
+use tide::{Request, Response, StatusCode};
+
+use crate::problem::Problem;
+use crate::state::State;
+
+/// `GET /{code}`: 302 to the original URL. A path that can't be a short code is 404 without a
+/// lookup, so scanners and typos never reach the database.
+pub(crate) async fn redirect(req: Request<State>) -> tide::Result {
+    let Some(code) = req
+        .param("code")
+        .ok()
+        .and_then(|c| ShortCode::parse(c).ok())
+    else {
+        return Ok(Problem::not_found("no link has this short code").into());
+    };
+    let visit = Visit::new(
+        visitor_ip(&req),
+        req.header(USER_AGENT).map(|v| v.as_str()),
+        req.header(REFERER).map(|v| v.as_str()),
+    );
+    Ok(match req.state().links.redirect(code, visit).await {
+        // 302, never 301: browsers cache a 301 forever and later visits would go uncounted.
+        Ok(url) => Response::builder(StatusCode::Found)
+            .header(LOCATION, url.as_str())
+            .header(CACHE_CONTROL, "private, max-age=0")
+            .build(),
+        Err(RedirectError::NotFound) => Problem::not_found("no link has this short code").into(),
+        Err(RedirectError::Repo(e)) => Problem::from_repo(&e).into(),
+    })
+}
+
+fn visitor_ip(req: &Request<State>) -> Option<IpAddr> {
+    let addr = if req.state().settings.trust_proxy_headers {
+        req.remote()
+    } else {
+        req.peer_addr()
+    }?;
+    // peer_addr is "ip:port"; forwarded headers usually carry a bare IP.
+    addr.parse::<SocketAddr>()
+        .map(|a| a.ip())
+        .or_else(|_| addr.parse::<IpAddr>())
+        .ok()
+}

@@ -1,0 +1,240 @@
+//! The accept loop. tide's own `listen` runs forever; this one stops accepting on shutdown,
+//! lets in-flight requests finish (up to a deadline), and only then closes the connections.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
+use std::pin::{Pin, pin};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use async_h1::server::{ConnectionStatus, Server};
+use async_std::channel::Receiver;
+use async_std::net::{TcpListener, TcpStream};
+use futures::FutureExt;
+use futures::future::{Either, select};
+use tide::StatusCode;
+use tide::http::headers::CONNECTION;
+use tide::http::{Request, Response};
+
+use crate::problem::Problem;
+
+/// After a response that closes its connection (a refused oversized body), read at most this
+/// much more of the request before closing. Closing with unread data makes the kernel reset the
+/// connection, and the client may then never see the response; lingering a little avoids that
+/// without letting an endless upload hold the connection.
+const LINGER_BYTES: u64 = 4 * 1024 * 1024;
+
+pub struct HttpServer<S> {
+    listener: TcpListener,
+    app: tide::Server<S>,
+    drain_timeout: Duration,
+}
+
+impl<S: Clone + Send + Sync + 'static> HttpServer<S> {
+    /// Binds now, so a taken port fails at start and port 0 reports the port it got.
+    ///
+    /// # Errors
+    /// When the address can't be bound.
+    pub async fn bind(
+        addr: SocketAddr,
+        app: tide::Server<S>,
+        drain_timeout: Duration,
+    ) -> io::Result<Self> {
+        Ok(Self {
+            listener: TcpListener::bind(addr).await?,
+            app,
+            drain_timeout,
+        })
+    }
+
+    /// # Errors
+    /// Only if the socket has gone away.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` completes, then drains: no new connections, `Connection: close`
+    /// on every response, and a wait of up to the drain timeout for in-flight requests.
+    pub async fn serve(self, shutdown: impl Future<Output = ()>) {
+        let Self {
+            listener,
+            app,
+            drain_timeout,
+        } = self;
+        let tracker = Arc::new(Tracker::default());
+        // Dropping `closed` tells every connection task to stop.
+        let (closed, closed_rx) = async_std::channel::bounded::<()>(1);
+        let accepting = accept_loop(&listener, &app, &tracker, &closed_rx);
+        if let Either::Left(_) = select(pin!(shutdown), pin!(accepting)).await {
+            tracing::info!("shutting down: no new connections, draining requests");
+        }
+        drop(listener);
+        tracker.draining.store(true, Ordering::SeqCst);
+        let deadline = Instant::now() + drain_timeout;
+        while tracker.in_flight.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+            async_std::task::sleep(Duration::from_millis(10)).await;
+        }
+        let left = tracker.in_flight.load(Ordering::SeqCst);
+        if left > 0 {
+            tracing::warn!(left, "drain timeout: abandoning requests still in flight");
+        }
+        drop(closed);
+    }
+}
+
+#[derive(Default)]
+struct Tracker {
+    in_flight: AtomicUsize,
+    draining: AtomicBool,
+}
+
+async fn accept_loop<S: Clone + Send + Sync + 'static>(
+    listener: &TcpListener,
+    app: &tide::Server<S>,
+    tracker: &Arc<Tracker>,
+    closed: &Receiver<()>,
+) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, peer)) => {
+                let connection = connection(stream, peer, app.clone(), tracker.clone());
+                let closed = closed.clone();
+                async_std::task::spawn(async move {
+                    select(pin!(connection), pin!(closed.recv())).await;
+                });
+            }
+            Err(e) => {
+                // Out of file descriptors and the like: pause instead of spinning.
+                tracing::warn!(error = %e, "accept failed");
+                async_std::task::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+}
+
+async fn connection<S: Clone + Send + Sync + 'static>(
+    stream: TcpStream,
+    peer: SocketAddr,
+    app: tide::Server<S>,
+    tracker: Arc<Tracker>,
+) {
+    let local = stream.local_addr().ok().map(|a| a.to_string());
+    let peer = peer.to_string();
+    let stream = LingeringStream::new(stream);
+    let linger = stream.budget.clone();
+    let busy = Arc::new(AtomicBool::new(false));
+    let endpoint = |mut req: Request| {
+        let (app, tracker, busy, linger) =
+            (app.clone(), tracker.clone(), busy.clone(), linger.clone());
+        req.set_local_addr(local.clone());
+        req.set_peer_addr(Some(peer.clone()));
+        async move {
+            tracker.in_flight.fetch_add(1, Ordering::SeqCst);
+            busy.store(true, Ordering::SeqCst);
+            let mut res = respond(&app, req).await;
+            if res.status() == StatusCode::PayloadTooLarge
+                || tracker.draining.load(Ordering::SeqCst)
+            {
+                res.insert_header(CONNECTION, "close");
+                let _ = linger.compare_exchange(
+                    u64::MAX,
+                    LINGER_BYTES,
+                    Ordering::SeqCst,
+                    Ordering::SeqCst,
+                );
+            }
+            Ok(res)
+        }
+    };
+    let mut server = Server::new(stream, endpoint);
+    loop {
+        let status = server.accept_one().await;
+        // The response is written (or failed) by now: only then is the request done.
+        if busy.swap(false, Ordering::SeqCst) {
+            tracker.in_flight.fetch_sub(1, Ordering::SeqCst);
+        }
+        match status {
+            Ok(ConnectionStatus::KeepAlive) => {}
+            Ok(ConnectionStatus::Close) => break,
+            Err(e) => {
+                tracing::debug!(error = %e, "connection ended with an error");
+                break;
+            }
+        }
+    }
+}
+
+/// The app's response; a handler that panics or fails gets a 500 problem and the server lives.
+async fn respond<S: Clone + Send + Sync + 'static>(
+    app: &tide::Server<S>,
+    req: Request,
+) -> Response {
+    match AssertUnwindSafe(app.respond::<Request, Response>(req))
+        .catch_unwind()
+        .await
+    {
+        Ok(Ok(res)) => res,
+        Ok(Err(e)) => Problem::internal(&e).into_http(),
+        Err(_) => Problem::internal(&"handler panicked").into_http(),
+    }
+}
+
+/// A TCP stream whose reads can be capped after the fact (see [`LINGER_BYTES`]).
+#[derive(Clone)]
+struct LingeringStream {
+    stream: TcpStream,
+    /// Bytes still allowed to be read; `u64::MAX` until a closing response arms it.
+    budget: Arc<AtomicU64>,
+}
+
+impl LingeringStream {
+    fn new(stream: TcpStream) -> Self {
+        Self {
+            stream,
+            budget: Arc::new(AtomicU64::new(u64::MAX)),
+        }
+    }
+}
+
+impl futures::AsyncRead for LingeringStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let budget = self.budget.load(Ordering::SeqCst);
+        if budget == 0 {
+            return Poll::Ready(Ok(0));
+        }
+        let max = usize::try_from(budget).unwrap_or(usize::MAX).min(buf.len());
+        let read = Pin::new(&mut self.stream).poll_read(cx, &mut buf[..max]);
+        if let Poll::Ready(Ok(n)) = read
+            && budget != u64::MAX
+        {
+            self.budget.fetch_sub(n as u64, Ordering::SeqCst);
+        }
+        read
+    }
+}
+
+impl futures::AsyncWrite for LingeringStream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_close(cx)
+    }
+}

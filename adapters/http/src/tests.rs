@@ -1,0 +1,339 @@
+//! The HTTP mapping, driven through tide without a socket, over a mocked `Links` port: status
+//! codes, headers and problem bodies for every outcome a use case can have.
+
+use std::sync::Arc;
+
+use application::MockLinks;
+use application::ports::{LinkPage, RepoError};
+use application::use_cases::{LinkDetail, LinkDetailError, RedirectError, ShortenError};
+use chrono::DateTime;
+use domain::{Link, LongUrl, ShortCode};
+use rstest::rstest;
+use serde_json::{Value, json};
+use tide::http::{Method, Request, Response, Url};
+
+use crate::{HttpSettings, app};
+
+fn settings() -> HttpSettings {
+    HttpSettings {
+        base_url: "http://sho.rt/".into(),
+        max_body_bytes: 1024,
+        trust_proxy_headers: false,
+    }
+}
+
+fn link(code: &str) -> Link {
+    Link {
+        code: ShortCode::parse(code).unwrap(),
+        url: LongUrl::parse("https://example.com/a").unwrap(),
+        created_at: DateTime::from_timestamp(1_700_000_000, 123_456_000).unwrap(),
+    }
+}
+
+async fn call(links: MockLinks, method: Method, path: &str, body: Option<&str>) -> Response {
+    let mut req = Request::new(method, Url::parse(&format!("http://sho.rt{path}")).unwrap());
+    req.set_peer_addr(Some("198.51.100.7:5555"));
+    if let Some(body) = body {
+        req.set_body(body);
+        req.set_content_type("application/json".into());
+    }
+    app(Arc::new(links), settings()).respond(req).await.unwrap()
+}
+
+async fn problem(mut res: Response) -> Value {
+    assert_eq!(
+        res.content_type().unwrap().essence(),
+        "application/problem+json"
+    );
+    res.body_json().await.unwrap()
+}
+
+#[async_std::test]
+async fn shorten_answers_201_with_location() {
+    let mut links = MockLinks::new();
+    links
+        .expect_shorten()
+        .withf(|url| url.as_str() == "https://example.com/a")
+        .once()
+        .returning(|_| Ok(link("abcDEF12")));
+
+    let mut res = call(
+        links,
+        Method::Post,
+        "/api/v1/urls",
+        Some(r#"{"original_url":"https://example.com/a"}"#),
+    )
+    .await;
+
+    assert_eq!(res.status(), 201);
+    assert_eq!(res["location"], "http://sho.rt/api/v1/links/abcDEF12");
+    let body: Value = res.body_json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({"short_code": "abcDEF12", "short_url": "http://sho.rt/abcDEF12", "original_url": "https://example.com/a"})
+    );
+}
+
+#[rstest]
+#[case(
+    r#"{"original_url":"javascript:alert(1)"}"#,
+    "invalid-url",
+    "the scheme 'javascript' is not allowed"
+)]
+#[case(
+    r#"{"original_url":"example.com"}"#,
+    "invalid-url",
+    "the URL is not absolute"
+)]
+#[case(r#"{"original_url":"#, "malformed-json", "the body is not valid JSON")]
+#[case(
+    r"{}",
+    "invalid-body",
+    "the JSON body does not fit: missing field `original_url`"
+)]
+#[case(
+    r#"{"original_url":1}"#,
+    "invalid-body",
+    "the JSON body does not fit: invalid type"
+)]
+#[case(
+    r#"{"original_url":"https://a.b","alias":"x"}"#,
+    "invalid-body",
+    "the JSON body does not fit: unknown field `alias`"
+)]
+#[async_std::test]
+async fn shorten_rejects_bad_input_with_400(
+    #[case] body: &str,
+    #[case] slug: &str,
+    #[case] detail: &str,
+) {
+    let mut links = MockLinks::new();
+    links.expect_shorten().never();
+
+    let res = call(links, Method::Post, "/api/v1/urls", Some(body)).await;
+
+    assert_eq!(res.status(), 400);
+    let problem = problem(res).await;
+    assert_eq!(problem["type"], format!("urn:shortener:problem:{slug}"));
+    assert_eq!(problem["status"], 400);
+    assert!(
+        problem["detail"].as_str().unwrap().starts_with(detail),
+        "{problem}"
+    );
+}
+
+#[async_std::test]
+async fn shorten_refuses_bodies_over_the_limit_with_413() {
+    let mut links = MockLinks::new();
+    links.expect_shorten().never();
+    let body = format!(
+        r#"{{"original_url":"https://example.com/{}"}}"#,
+        "a".repeat(2000)
+    );
+
+    let res = call(links, Method::Post, "/api/v1/urls", Some(&body)).await;
+
+    assert_eq!(res.status(), 413);
+    assert_eq!(problem(res).await["title"], "Payload Too Large");
+}
+
+#[async_std::test]
+async fn shorten_refuses_other_media_types_with_415() {
+    let mut links = MockLinks::new();
+    links.expect_shorten().never();
+    let mut req = Request::new(
+        Method::Post,
+        Url::parse("http://sho.rt/api/v1/urls").unwrap(),
+    );
+    req.set_body("original_url=https://example.com");
+    req.set_content_type("application/x-www-form-urlencoded".into());
+
+    let res: Response = app(Arc::new(links), settings()).respond(req).await.unwrap();
+
+    assert_eq!(res.status(), 415);
+}
+
+#[rstest]
+#[case(ShortenError::Repo(RepoError::Unavailable("down".into())), 503)]
+#[case(ShortenError::Repo(RepoError::Unexpected("bug".into())), 500)]
+#[case(ShortenError::NoFreeCode { tries: 5 }, 500)]
+#[async_std::test]
+async fn shorten_maps_failures(#[case] error: ShortenError, #[case] status: u16) {
+    let mut links = MockLinks::new();
+    links
+        .expect_shorten()
+        .once()
+        .return_once(move |_| Err(error));
+
+    let res = call(
+        links,
+        Method::Post,
+        "/api/v1/urls",
+        Some(r#"{"original_url":"https://a.b/"}"#),
+    )
+    .await;
+
+    assert_eq!(u16::from(res.status()), status);
+    let problem = problem(res).await;
+    // Internal details never leak to the client.
+    assert!(!problem["detail"].as_str().unwrap().contains("bug"));
+}
+
+#[async_std::test]
+async fn redirect_answers_302_uncached_and_passes_the_visit() {
+    let mut links = MockLinks::new();
+    links
+        .expect_redirect()
+        .withf(|code, visit| {
+            code.as_str() == "abcDEF12"
+                && visit.ip == Some("198.51.100.7".parse().unwrap())
+                && visit.user_agent.as_deref() == Some("curl/8")
+        })
+        .once()
+        .returning(|_, _| Ok(LongUrl::parse("https://example.com/a").unwrap()));
+    let mut req = Request::new(Method::Get, Url::parse("http://sho.rt/abcDEF12").unwrap());
+    req.set_peer_addr(Some("198.51.100.7:5555"));
+    req.insert_header("user-agent", "curl/8");
+
+    let res: Response = app(Arc::new(links), settings()).respond(req).await.unwrap();
+
+    assert_eq!(res.status(), 302);
+    assert_eq!(res["location"], "https://example.com/a");
+    assert_eq!(res["cache-control"], "private, max-age=0");
+}
+
+#[rstest]
+#[case("/abc")]
+#[case("/abcDEF1-")]
+#[case("/favicon.ico")]
+#[case("/abcDEF123")]
+#[async_std::test]
+async fn redirect_of_an_impossible_code_is_404_without_a_lookup(#[case] path: &str) {
+    let mut links = MockLinks::new();
+    links.expect_redirect().never();
+
+    let res = call(links, Method::Get, path, None).await;
+
+    assert_eq!(res.status(), 404);
+    assert_eq!(
+        problem(res).await["type"],
+        "urn:shortener:problem:not-found"
+    );
+}
+
+#[rstest]
+#[case(RedirectError::NotFound, 404)]
+#[case(RedirectError::Repo(RepoError::Unavailable("down".into())), 503)]
+#[async_std::test]
+async fn redirect_maps_failures(#[case] error: RedirectError, #[case] status: u16) {
+    let mut links = MockLinks::new();
+    links
+        .expect_redirect()
+        .once()
+        .return_once(move |_, _| Err(error));
+
+    let res = call(links, Method::Get, "/abcDEF12", None).await;
+
+    assert_eq!(u16::from(res.status()), status);
+}
+
+#[async_std::test]
+async fn list_answers_a_page() {
+    let mut links = MockLinks::new();
+    links
+        .expect_list()
+        .withf(|q| q.page.number() == 2 && q.page.size() == 1)
+        .once()
+        .returning(|_| {
+            Ok(LinkPage {
+                links: vec![link("abcDEF12")],
+                total_count: 3,
+            })
+        });
+
+    let mut res = call(links, Method::Get, "/api/v1/links?page=2&per_page=1", None).await;
+
+    assert_eq!(res.status(), 200);
+    let body: Value = res.body_json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({
+            "links": [{"short_code": "abcDEF12", "original_url": "https://example.com/a", "created_at": "2023-11-14T22:13:20.123456Z"}],
+            "page": 2, "per_page": 1, "total_pages": 3, "total_count": 3
+        })
+    );
+}
+
+#[async_std::test]
+async fn list_rejects_per_page_zero() {
+    let mut links = MockLinks::new();
+    links.expect_list().never();
+
+    let res = call(links, Method::Get, "/api/v1/links?per_page=0", None).await;
+
+    assert_eq!(res.status(), 400);
+    assert_eq!(
+        problem(res).await["type"],
+        "urn:shortener:problem:invalid-query"
+    );
+}
+
+#[rstest]
+#[case(Some(42), json!(42))]
+#[case(None, Value::Null)]
+#[async_std::test]
+async fn detail_shows_clicks_or_null(#[case] clicks: Option<u64>, #[case] shown: Value) {
+    let mut links = MockLinks::new();
+    links.expect_detail().once().returning(move |code| {
+        Ok(LinkDetail {
+            link: link(code.as_str()),
+            total_clicks: clicks,
+        })
+    });
+
+    let mut res = call(links, Method::Get, "/api/v1/links/abcDEF12", None).await;
+
+    assert_eq!(res.status(), 200);
+    let body: Value = res.body_json().await.unwrap();
+    assert_eq!(body["short_code"], "abcDEF12");
+    assert_eq!(body["created_at"], "2023-11-14T22:13:20.123456Z");
+    assert_eq!(body["total_clicks"], shown);
+}
+
+#[async_std::test]
+async fn detail_of_an_unknown_link_is_404() {
+    let mut links = MockLinks::new();
+    links
+        .expect_detail()
+        .once()
+        .returning(|_| Err(LinkDetailError::NotFound));
+
+    let res = call(links, Method::Get, "/api/v1/links/abcDEF12", None).await;
+
+    assert_eq!(res.status(), 404);
+}
+
+#[async_std::test]
+async fn delete_answers_204() {
+    let mut links = MockLinks::new();
+    links.expect_delete().once().returning(|_| Ok(()));
+
+    let res = call(links, Method::Delete, "/api/v1/links/abcDEF12", None).await;
+
+    assert_eq!(res.status(), 204);
+}
+
+#[rstest]
+#[case(Method::Put, "/api/v1/links/abcDEF12", 405)]
+#[case(Method::Get, "/api/v2/nothing", 404)]
+#[async_std::test]
+async fn unrouted_requests_get_problem_bodies(
+    #[case] method: Method,
+    #[case] path: &str,
+    #[case] status: u16,
+) {
+    let res = call(MockLinks::new(), method, path, None).await;
+
+    assert_eq!(u16::from(res.status()), status);
+    assert_eq!(problem(res).await["status"], status);
+}

@@ -1,0 +1,19 @@
+//! The schema, one migration per step. Applied only by the `migrate` binary (or a test fixture):
+//! no service migrates on start, so a rollout never races a schema change.
+
+use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_create_urls;
+mod m20261123_000002_create_clicks;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_create_urls::Migration),
+            Box::new(m20261123_000002_create_clicks::Migration),
+        ]
+    }
+}
