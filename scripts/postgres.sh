@@ -4,12 +4,13 @@
 #   scripts/postgres.sh start [DIR] [PORT]   install if needed, start, print the DATABASE_URL
 #   scripts/postgres.sh stop  [DIR]
 #
-# DIR defaults to .local/postgres and PORT to 5432. User and password are postgres/postgres;
+# DIR defaults to /var/tmp/shortener-postgres-$USER (outside the checkout, so the postgres user
+# can reach it even when the checkout is under a private home) and PORT to 5432. User and password are postgres/postgres;
 # the database `shortener` is created for the services.
 set -euo pipefail
 
 cmd=${1:-}
-dir=$(realpath -m "${2:-.local/postgres}")
+dir=$(realpath -m "${2:-/var/tmp/shortener-postgres-$(id -un)}")
 port=${3:-5432}
 
 bindir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }

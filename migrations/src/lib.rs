@@ -3,6 +3,8 @@
 
 use sea_orm_migration::prelude::*;
 
+pub use sea_orm_migration::MigratorTrait;
+
 mod m20261123_000001_create_urls;
 mod m20261123_000002_create_clicks;
 

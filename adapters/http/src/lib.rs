@@ -20,7 +20,7 @@ use application::Links;
 use crate::state::State;
 
 /// The routes of DESIGN.md's HTTP API over a `Links` driving port.
-pub fn app(links: Arc<dyn Links>, settings: HttpSettings) -> tide::Server<State> {
+pub(crate) fn app(links: Arc<dyn Links>, settings: HttpSettings) -> tide::Server<State> {
     let mut app = tide::with_state(State::new(links, settings));
     app.with(problem::fill_empty_errors);
     app.at("/api/v1/urls").post(shorten::shorten);

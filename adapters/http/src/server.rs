@@ -20,7 +20,11 @@ use tide::StatusCode;
 use tide::http::headers::CONNECTION;
 use tide::http::{Request, Response};
 
+use application::Links;
+
+use crate::app;
 use crate::problem::Problem;
+use crate::state::{HttpSettings, State};
 
 /// After a response that closes its connection (a refused oversized body), read at most this
 /// much more of the request before closing. Closing with unread data makes the kernel reset the
@@ -28,25 +32,27 @@ use crate::problem::Problem;
 /// without letting an endless upload hold the connection.
 const LINGER_BYTES: u64 = 4 * 1024 * 1024;
 
-pub struct HttpServer<S> {
+/// url-api's HTTP server: the app of [`crate::app`] on a bound listener.
+pub struct HttpServer {
     listener: TcpListener,
-    app: tide::Server<S>,
+    app: tide::Server<State>,
     drain_timeout: Duration,
 }
 
-impl<S: Clone + Send + Sync + 'static> HttpServer<S> {
+impl HttpServer {
     /// Binds now, so a taken port fails at start and port 0 reports the port it got.
     ///
     /// # Errors
     /// When the address can't be bound.
     pub async fn bind(
         addr: SocketAddr,
-        app: tide::Server<S>,
-        drain_timeout: Duration,
+        links: Arc<dyn Links>,
+        settings: HttpSettings,
     ) -> io::Result<Self> {
+        let drain_timeout = settings.drain_timeout;
         Ok(Self {
             listener: TcpListener::bind(addr).await?,
-            app,
+            app: app(links, settings),
             drain_timeout,
         })
     }
@@ -236,5 +242,77 @@ impl futures::AsyncWrite for LingeringStream {
 
     fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.stream).poll_close(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+
+    use application::MockLinks;
+    use async_std::io::{ReadExt, WriteExt};
+    use domain::LongUrl;
+
+    use super::*;
+
+    fn settings() -> HttpSettings {
+        HttpSettings {
+            base_url: "http://sho.rt".into(),
+            max_body_bytes: 1024,
+            trust_proxy_headers: false,
+            drain_timeout: Duration::from_secs(30),
+        }
+    }
+
+    async fn get(addr: SocketAddr, path: &str) -> io::Result<String> {
+        let mut stream = TcpStream::connect(addr).await?;
+        stream
+            .write_all(format!("GET {path} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes())
+            .await?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await?;
+        Ok(response)
+    }
+
+    #[async_std::test]
+    async fn shutdown_lets_the_request_in_flight_finish_and_refuses_new_ones() {
+        let (started, handler_started) = mpsc::channel::<()>();
+        let (release, handler_released) = mpsc::channel::<()>();
+        let handler_released = std::sync::Mutex::new(handler_released);
+        let mut links = MockLinks::new();
+        links.expect_redirect().once().returning(move |_, _| {
+            started.send(()).unwrap();
+            // Blocks this worker thread until the test says so: a request held in flight.
+            handler_released.lock().unwrap().recv().unwrap();
+            Ok(LongUrl::parse("https://example.com/").unwrap())
+        });
+        let server = HttpServer::bind("127.0.0.1:0".parse().unwrap(), Arc::new(links), settings())
+            .await
+            .unwrap();
+        let addr = server.local_addr().unwrap();
+        let (stop, stopped) = async_std::channel::bounded::<()>(1);
+        let serving = async_std::task::spawn(server.serve(async move {
+            let _ = stopped.recv().await;
+        }));
+
+        let in_flight = async_std::task::spawn(get(addr, "/abcDEF12"));
+        async_std::task::spawn_blocking(move || handler_started.recv().unwrap()).await;
+        stop.send(()).await.unwrap();
+        // Once the listener is closed, new connections are refused.
+        let mut refused = false;
+        for _ in 0..500 {
+            if TcpStream::connect(addr).await.is_err() {
+                refused = true;
+                break;
+            }
+            async_std::task::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(refused, "still accepting connections after shutdown");
+        release.send(()).unwrap();
+
+        let response = in_flight.await.unwrap();
+        assert!(response.starts_with("HTTP/1.1 302"), "{response}");
+        assert!(response.contains("connection: close"), "{response}");
+        serving.await;
     }
 }

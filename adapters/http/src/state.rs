@@ -13,11 +13,13 @@ pub struct HttpSettings {
     /// Take the visitor's address from `Forwarded` / `X-Forwarded-For`. Only behind a proxy
     /// that sets them: anyone can send them.
     pub trust_proxy_headers: bool,
+    /// On shutdown, how long in-flight requests may take to finish.
+    pub drain_timeout: std::time::Duration,
 }
 
 /// tide's per-app state: cheap to clone, shared by every request.
 #[derive(Clone)]
-pub struct State {
+pub(crate) struct State {
     pub(crate) links: Arc<dyn Links>,
     pub(crate) settings: Arc<HttpSettings>,
 }

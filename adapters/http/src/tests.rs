@@ -19,6 +19,7 @@ fn settings() -> HttpSettings {
         base_url: "http://sho.rt/".into(),
         max_body_bytes: 1024,
         trust_proxy_headers: false,
+        drain_timeout: std::time::Duration::from_secs(1),
     }
 }
 

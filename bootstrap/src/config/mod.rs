@@ -1,0 +1,203 @@
+//! Configuration: a YAML file (`--config PATH`, else the default built into the binary), then
+//! environment variables on top. Any problem is one `ConfigError` naming the setting.
+
+mod url_api;
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+
+pub use url_api::UrlApiConfig;
+
+/// A setting that can't be used: where it came from and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub setting: String,
+    pub problem: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid configuration: {}: {}",
+            self.setting, self.problem
+        )
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl ConfigError {
+    fn new(setting: impl Into<String>, problem: impl Into<String>) -> Self {
+        Self {
+            setting: setting.into(),
+            problem: problem.into(),
+        }
+    }
+}
+
+/// Where to read variables from: the process environment, or a map in tests.
+pub trait Env {
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The real process environment.
+#[derive(Debug, Clone, Copy)]
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+}
+
+impl<F: Fn(&str) -> Option<String>> Env for F {
+    fn var(&self, name: &str) -> Option<String> {
+        self(name)
+    }
+}
+
+/// The file's settings, parsed strictly: an unknown key is an error, not a silent default.
+fn read_file<T: DeserializeOwned>(
+    args: impl IntoIterator<Item = String>,
+    built_in: &str,
+) -> Result<T, ConfigError> {
+    let (name, text) = match config_path(args)? {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| ConfigError::new("--config", format!("cannot read {path}: {e}")))?;
+            (path, text)
+        }
+        None => ("built-in defaults".to_owned(), built_in.to_owned()),
+    };
+    serde_yaml_ng::from_str(&text).map_err(|e| ConfigError::new(name, e.to_string()))
+}
+
+fn config_path(args: impl IntoIterator<Item = String>) -> Result<Option<String>, ConfigError> {
+    let mut args = args.into_iter();
+    let mut path = None;
+    while let Some(arg) = args.next() {
+        let value = match arg.strip_prefix("--config") {
+            Some("") => args.next(),
+            Some(rest) if rest.starts_with('=') => Some(rest[1..].to_owned()),
+            _ => {
+                return Err(ConfigError::new(
+                    arg,
+                    "unknown argument; the only one is --config PATH",
+                ));
+            }
+        };
+        path = Some(value.ok_or_else(|| ConfigError::new("--config", "needs a path"))?);
+    }
+    Ok(path)
+}
+
+/// One setting: the file's value unless the variable is set. Remembers which it was, so an
+/// error names what the operator actually wrote.
+struct Setting {
+    name: String,
+    value: String,
+}
+
+impl Setting {
+    fn new(env: &impl Env, var: &str, key: &str, file_value: String) -> Self {
+        match env.var(var) {
+            Some(value) => Self {
+                name: var.to_owned(),
+                value,
+            },
+            None => Self {
+                name: key.to_owned(),
+                value: file_value,
+            },
+        }
+    }
+
+    fn socket_addr(&self) -> Result<SocketAddr, ConfigError> {
+        self.value.parse().map_err(|_| {
+            self.error(format!(
+                "'{}' is not an address like 0.0.0.0:8080",
+                self.value
+            ))
+        })
+    }
+
+    /// An absolute http(s) URL.
+    fn http_url(&self) -> Result<url::Url, ConfigError> {
+        let url = url::Url::parse(&self.value)
+            .map_err(|e| self.error(format!("'{}' is not a URL ({e})", self.value)))?;
+        if !matches!(url.scheme(), "http" | "https") || !url.has_host() {
+            return Err(self.error(format!(
+                "'{}' must be an http:// or https:// URL",
+                self.value
+            )));
+        }
+        Ok(url)
+    }
+
+    /// A PostgreSQL URL. Errors show it with the password masked.
+    fn postgres_url(&self) -> Result<String, ConfigError> {
+        let url =
+            url::Url::parse(&self.value).map_err(|e| self.error(format!("not a URL ({e})")))?;
+        if !matches!(url.scheme(), "postgres" | "postgresql") {
+            return Err(self.error(format!(
+                "the scheme must be postgres://, not {}://",
+                url.scheme()
+            )));
+        }
+        if !url.has_host() {
+            return Err(self.error("names no host"));
+        }
+        Ok(self.value.clone())
+    }
+
+    fn error(&self, problem: impl Into<String>) -> ConfigError {
+        ConfigError::new(self.name.clone(), problem)
+    }
+}
+
+fn positive(key: &str, value: u64) -> Result<u64, ConfigError> {
+    if value == 0 {
+        return Err(ConfigError::new(key, "must be more than 0"));
+    }
+    Ok(value)
+}
+
+fn millis(key: &str, value: u64) -> Result<Duration, ConfigError> {
+    positive(key, value).map(Duration::from_millis)
+}
+
+fn log_filter(env: &impl Env, file_value: String) -> Result<String, ConfigError> {
+    let setting = Setting::new(env, "RUST_LOG", "log", file_value);
+    tracing_subscriber::EnvFilter::try_new(&setting.value)
+        .map_err(|e| setting.error(format!("'{}' is not a log filter ({e})", setting.value)))?;
+    Ok(setting.value)
+}
+
+#[cfg(test)]
+mod tests {
+    use rstest::rstest;
+
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[rstest]
+    #[case(&[], Ok(None))]
+    #[case(&["--config", "a.yaml"], Ok(Some("a.yaml")))]
+    #[case(&["--config=b.yaml"], Ok(Some("b.yaml")))]
+    #[case(&["--config"], Err("--config"))]
+    #[case(&["--verbose"], Err("--verbose"))]
+    fn reads_the_config_flag(#[case] given: &[&str], #[case] expected: Result<Option<&str>, &str>) {
+        let result = config_path(args(given));
+        match expected {
+            Ok(path) => assert_eq!(result.unwrap().as_deref(), path),
+            Err(setting) => assert_eq!(result.unwrap_err().setting, setting),
+        }
+    }
+}

@@ -1,0 +1,185 @@
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use adapter_postgres::PgConfig;
+use serde::Deserialize;
+
+use super::{ConfigError, Env, Setting, log_filter, millis, positive, read_file};
+
+const BUILT_IN: &str = include_str!("../../etc/url-api.yaml");
+
+/// Everything url-api needs, validated.
+#[derive(Debug, Clone)]
+pub struct UrlApiConfig {
+    pub http_addr: SocketAddr,
+    pub base_url: String,
+    pub max_body_bytes: usize,
+    pub drain_timeout: Duration,
+    pub trust_proxy_headers: bool,
+    pub database: PgConfig,
+    pub log_filter: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    http: HttpFile,
+    database: DatabaseFile,
+    log: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HttpFile {
+    addr: String,
+    base_url: String,
+    max_body_bytes: u64,
+    drain_timeout_ms: u64,
+    trust_proxy_headers: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DatabaseFile {
+    url: String,
+    max_connections: u32,
+    acquire_timeout_ms: u64,
+}
+
+impl UrlApiConfig {
+    /// Reads `--config` (or the built-in defaults) and applies the environment.
+    ///
+    /// # Errors
+    /// The first setting that is missing, malformed or out of range.
+    pub fn load(
+        args: impl IntoIterator<Item = String>,
+        env: &impl Env,
+    ) -> Result<Self, ConfigError> {
+        let file: File = read_file(args, BUILT_IN)?;
+        let base_url =
+            Setting::new(env, "BASE_URL", "http.base_url", file.http.base_url).http_url()?;
+        let max_body_bytes = positive("http.max_body_bytes", file.http.max_body_bytes)?;
+        Ok(Self {
+            http_addr: Setting::new(env, "HTTP_ADDR", "http.addr", file.http.addr).socket_addr()?,
+            base_url: base_url.as_str().trim_end_matches('/').to_owned(),
+            max_body_bytes: usize::try_from(max_body_bytes)
+                .map_err(|_| ConfigError::new("http.max_body_bytes", "is too large"))?,
+            drain_timeout: millis("http.drain_timeout_ms", file.http.drain_timeout_ms)?,
+            trust_proxy_headers: file.http.trust_proxy_headers,
+            database: PgConfig {
+                url: Setting::new(env, "DATABASE_URL", "database.url", file.database.url)
+                    .postgres_url()?,
+                max_connections: u32::try_from(positive(
+                    "database.max_connections",
+                    file.database.max_connections.into(),
+                )?)
+                .unwrap_or(u32::MAX),
+                acquire_timeout: millis(
+                    "database.acquire_timeout_ms",
+                    file.database.acquire_timeout_ms,
+                )?,
+            },
+            log_filter: log_filter(env, file.log)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::io::Write;
+
+    use rstest::rstest;
+
+    use super::*;
+
+    fn env(vars: &[(&str, &str)]) -> impl Env {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |name: &str| vars.get(name).cloned()
+    }
+
+    #[test]
+    fn the_built_in_defaults_match_the_design() {
+        let config = UrlApiConfig::load([], &env(&[])).unwrap();
+        assert_eq!(config.http_addr, "0.0.0.0:8080".parse().unwrap());
+        assert_eq!(config.base_url, "http://localhost:8080");
+        assert_eq!(config.max_body_bytes, 1024 * 1024);
+        assert_eq!(
+            config.database.url,
+            "postgres://postgres:postgres@localhost:5432/shortener"
+        );
+        assert_eq!(config.log_filter, "info");
+    }
+
+    #[test]
+    fn environment_variables_win() {
+        let config = UrlApiConfig::load(
+            [],
+            &env(&[
+                ("HTTP_ADDR", "127.0.0.1:0"),
+                ("BASE_URL", "https://sho.rt/"),
+                ("DATABASE_URL", "postgres://u:p@db:5432/x"),
+                ("RUST_LOG", "debug,sqlx=warn"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.http_addr, "127.0.0.1:0".parse().unwrap());
+        assert_eq!(config.base_url, "https://sho.rt");
+        assert_eq!(config.database.url, "postgres://u:p@db:5432/x");
+        assert_eq!(config.log_filter, "debug,sqlx=warn");
+    }
+
+    #[rstest]
+    #[case("HTTP_ADDR", "localhost", "HTTP_ADDR")]
+    #[case("HTTP_ADDR", "0.0.0.0:99999", "HTTP_ADDR")]
+    #[case("BASE_URL", "sho.rt", "BASE_URL")]
+    #[case("BASE_URL", "ftp://sho.rt", "BASE_URL")]
+    #[case("DATABASE_URL", "mysql://db/x", "DATABASE_URL")]
+    #[case("DATABASE_URL", "not a url", "DATABASE_URL")]
+    #[case("RUST_LOG", "info,[", "RUST_LOG")]
+    fn a_bad_variable_is_named(#[case] var: &str, #[case] value: &str, #[case] named: &str) {
+        let error = UrlApiConfig::load([], &env(&[(var, value)])).unwrap_err();
+        assert_eq!(error.setting, named);
+    }
+
+    #[test]
+    fn a_database_error_never_shows_the_password() {
+        let error =
+            UrlApiConfig::load([], &env(&[("DATABASE_URL", "mysql://u:secret@db/x")])).unwrap_err();
+        assert!(!error.to_string().contains("secret"), "{error}");
+    }
+
+    #[test]
+    fn a_missing_file_is_named() {
+        let error =
+            UrlApiConfig::load(["--config".into(), "/nope.yaml".into()], &env(&[])).unwrap_err();
+        assert_eq!(error.setting, "--config");
+        assert!(error.problem.contains("/nope.yaml"));
+    }
+
+    #[rstest]
+    #[case("http:\n  addr: [\n", "line")]
+    #[case(&BUILT_IN.replace("max_connections: 16", "max_connections: lots"), "max_connections")]
+    #[case(&BUILT_IN.replace("log: info", "log: info\nextra: 1"), "unknown field `extra`")]
+    #[case(&BUILT_IN.replace("max_connections: 16", "max_connections: 0"), "database.max_connections")]
+    fn a_bad_file_is_named(#[case] yaml: &str, #[case] mentioned: &str) {
+        let mut file = tempfile();
+        file.1.write_all(yaml.as_bytes()).unwrap();
+        let error = UrlApiConfig::load(["--config".into(), file.0.clone()], &env(&[])).unwrap_err();
+        assert!(error.to_string().contains(mentioned), "{error}");
+        std::fs::remove_file(&file.0).unwrap();
+    }
+
+    fn tempfile() -> (String, std::fs::File) {
+        let path = std::env::temp_dir().join(format!(
+            "url-api-{}-{:?}.yaml",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let file = std::fs::File::create(&path).unwrap();
+        (path.to_string_lossy().into_owned(), file)
+    }
+}

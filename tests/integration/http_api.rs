@@ -1,0 +1,291 @@
+//! The whole HTTP API: url-api started as its binary starts it, over a real PostgreSQL.
+
+use integration_tests::postgres::TestDatabase;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::url_api_app::{BASE_URL, TestApp};
+
+async fn problem(res: reqwest::Response) -> Value {
+    assert_eq!(
+        res.headers()["content-type"],
+        "application/problem+json",
+        "errors are problem+json"
+    );
+    res.json().await.unwrap()
+}
+
+#[async_std::test]
+async fn shorten_then_follow_the_link() {
+    let db = TestDatabase::create().await;
+    let app = TestApp::spawn(&db.url).await;
+
+    let res = app
+        .client
+        .post(app.url("/api/v1/urls"))
+        .json(&json!({"original_url": "https://example.com/some/page?x=1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    let body: Value = res.json().await.unwrap();
+    let code = body["short_code"].as_str().unwrap();
+    assert_eq!(code.len(), 8);
+    assert!(code.chars().all(|c| c.is_ascii_alphanumeric()));
+    assert_eq!(body["short_url"], format!("{BASE_URL}/{code}"));
+    assert_eq!(body["original_url"], "https://example.com/some/page?x=1");
+    assert_eq!(location, format!("{BASE_URL}/api/v1/links/{code}"));
+
+    let res = app
+        .client
+        .get(app.url(&format!("/{code}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FOUND);
+    assert_eq!(
+        res.headers()["location"],
+        "https://example.com/some/page?x=1"
+    );
+    assert_eq!(res.headers()["cache-control"], "private, max-age=0");
+
+    app.stop().await;
+}
+
+#[async_std::test]
+async fn bad_urls_get_400_with_the_reason() {
+    let db = TestDatabase::create().await;
+    let app = TestApp::spawn(&db.url).await;
+
+    for (input, reason) in [
+        (
+            "javascript:alert(1)",
+            "the scheme 'javascript' is not allowed; use http or https",
+        ),
+        (
+            "https://user:pw@example.com/",
+            "the URL must not contain a user name or password",
+        ),
+        (
+            "example.com",
+            "the URL is not absolute; it must start with http:// or https://",
+        ),
+    ] {
+        let res = app
+            .client
+            .post(app.url("/api/v1/urls"))
+            .json(&json!({ "original_url": input }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{input}");
+        assert_eq!(problem(res).await["detail"], reason);
+    }
+    app.stop().await;
+}
+
+#[async_std::test]
+async fn bad_json_gets_400_naming_the_problem() {
+    let db = TestDatabase::create().await;
+    let app = TestApp::spawn(&db.url).await;
+
+    for (body, detail) in [
+        (
+            "{\"original_url\":",
+            "the body is not valid JSON: EOF while parsing a value at line 1 column 16",
+        ),
+        (
+            "{}",
+            "the JSON body does not fit: missing field `original_url` at line 1 column 2",
+        ),
+    ] {
+        let res = app
+            .client
+            .post(app.url("/api/v1/urls"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(problem(res).await["detail"], detail);
+    }
+    app.stop().await;
+}
+
+#[async_std::test]
+async fn a_3_mb_body_gets_413() {
+    let db = TestDatabase::create().await;
+    let app = TestApp::spawn(&db.url).await;
+    let url = format!("https://example.com/{}", "a".repeat(3 * 1024 * 1024));
+
+    let res = app
+        .client
+        .post(app.url("/api/v1/urls"))
+        .json(&json!({ "original_url": url }))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(problem(res).await["status"], 413);
+    app.stop().await;
+}
+
+#[async_std::test]
+async fn a_malformed_code_is_404_without_touching_the_database() {
+    // A database that can't be reached: any lookup would fail with 503, not 404.
+    let app = TestApp::spawn("postgres://postgres:postgres@127.0.0.1:1/none").await;
+
+    let malformed = app.client.get(app.url("/abc")).send().await.unwrap();
+    let well_formed = app.client.get(app.url("/abcdefgh")).send().await.unwrap();
+
+    assert_eq!(malformed.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        problem(malformed).await["type"],
+        "urn:shortener:problem:not-found"
+    );
+    assert_eq!(well_formed.status(), StatusCode::SERVICE_UNAVAILABLE);
+    app.stop().await;
+}
+
+#[async_std::test]
+async fn an_unknown_code_is_404() {
+    let db = TestDatabase::create().await;
+    let app = TestApp::spawn(&db.url).await;
+
+    let res = app.client.get(app.url("/abcdefgh")).send().await.unwrap();
+
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    app.stop().await;
+}
+
+#[async_std::test]
+async fn a_deleted_link_is_gone() {
+    let db = TestDatabase::create().await;
+    let app = TestApp::spawn(&db.url).await;
+    let code = app.shorten("https://example.com/").await["short_code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let link = app.url(&format!("/api/v1/links/{code}"));
+
+    let deleted = app.client.delete(&link).send().await.unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+
+    let redirect = app
+        .client
+        .get(app.url(&format!("/{code}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(redirect.status(), StatusCode::NOT_FOUND);
+    let detail = app.client.get(&link).send().await.unwrap();
+    assert_eq!(detail.status(), StatusCode::NOT_FOUND);
+    let again = app.client.delete(&link).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_FOUND);
+    app.stop().await;
+}
+
+#[async_std::test]
+async fn detail_shows_the_link_with_null_clicks_while_analytics_is_absent() {
+    let db = TestDatabase::create().await;
+    let app = TestApp::spawn(&db.url).await;
+    let code = app.shorten("https://example.com/d").await["short_code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let res = app
+        .client
+        .get(app.url(&format!("/api/v1/links/{code}")))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["short_code"], code.as_str());
+    assert_eq!(body["original_url"], "https://example.com/d");
+    assert_eq!(body["total_clicks"], Value::Null);
+    let created_at = body["created_at"].as_str().unwrap();
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(created_at).is_ok() && created_at.ends_with('Z'),
+        "{created_at}"
+    );
+    app.stop().await;
+}
+
+#[async_std::test]
+async fn list_pages_sorts_and_searches() {
+    let db = TestDatabase::create().await;
+    let app = TestApp::spawn(&db.url).await;
+    for url in [
+        "https://c.example/",
+        "https://a.example/50%25_off",
+        "https://b.example/",
+    ] {
+        app.shorten(url).await;
+    }
+
+    let get = |query: &str| {
+        let request = app.client.get(app.url(&format!("/api/v1/links?{query}")));
+        async move {
+            let res = request.send().await.unwrap();
+            let status = res.status();
+            (status, res.json::<Value>().await.unwrap())
+        }
+    };
+
+    let (status, body) = get("per_page=2&sort=original_url&order=asc").await;
+    assert_eq!(status, StatusCode::OK);
+    let urls: Vec<&str> = body["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["original_url"].as_str().unwrap())
+        .collect();
+    assert_eq!(urls, ["https://a.example/50%25_off", "https://b.example/"]);
+    assert_eq!(
+        (
+            &body["page"],
+            &body["per_page"],
+            &body["total_pages"],
+            &body["total_count"]
+        ),
+        (&json!(1), &json!(2), &json!(2), &json!(3))
+    );
+
+    // The term is "%25_off", taken literally.
+    let (_, body) = get("search=%2525_off").await;
+    assert_eq!(body["total_count"], 1);
+
+    let (status, body) = get("per_page=0").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["detail"], "per_page must be between 1 and 100");
+
+    let (status, body) = get("colour=blue").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("unknown query parameter 'colour'")
+    );
+
+    app.stop().await;
+}
+
+#[async_std::test]
+async fn stopping_refuses_new_connections() {
+    let db = TestDatabase::create().await;
+    let app = TestApp::spawn(&db.url).await;
+    let addr = app.addr;
+    let client = app.client.clone();
+
+    app.stop().await;
+
+    let after = client.get(format!("http://{addr}/abcdefgh")).send().await;
+    assert!(after.is_err(), "still serving after stop: {after:?}");
+}
