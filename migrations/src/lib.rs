@@ -7,6 +7,7 @@ pub use sea_orm_migration::MigratorTrait;
 
 mod m20261123_000001_create_urls;
 mod m20261123_000002_create_clicks;
+mod sql_migration;
 
 pub struct Migrator;
 
@@ -14,8 +15,8 @@ pub struct Migrator;
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         vec![
-            Box::new(m20261123_000001_create_urls::Migration),
-            Box::new(m20261123_000002_create_clicks::Migration),
+            Box::new(m20261123_000001_create_urls::MIGRATION),
+            Box::new(m20261123_000002_create_clicks::MIGRATION),
         ]
     }
 }

@@ -1,9 +1,5 @@
-use sea_orm_migration::prelude::*;
+use crate::sql_migration::SqlMigration;
 
-#[derive(DeriveMigrationName)]
-pub(crate) struct Migration;
-
-// Plain SQL: the schema reads as PostgreSQL, checks and index choices included.
 const UP: &str = r"
 CREATE TABLE urls (
     id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -25,15 +21,8 @@ CREATE INDEX urls_original_url_trgm_idx ON urls USING gin (original_url gin_trgm
 
 const DOWN: &str = "DROP TABLE urls;";
 
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.get_connection().execute_unprepared(UP).await?;
-        Ok(())
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.get_connection().execute_unprepared(DOWN).await?;
-        Ok(())
-    }
-}
+pub(crate) const MIGRATION: SqlMigration = SqlMigration {
+    name: "m20261123_000001_create_urls",
+    up: UP,
+    down: DOWN,
+};

@@ -1,7 +1,4 @@
-use sea_orm_migration::prelude::*;
-
-#[derive(DeriveMigrationName)]
-pub(crate) struct Migration;
+use crate::sql_migration::SqlMigration;
 
 // One row per click event. event_id is the primary key, so a redelivered event inserts nothing
 // (INSERT ... ON CONFLICT DO NOTHING). No foreign key to urls: a link's clicks outlive the link,
@@ -26,15 +23,8 @@ CREATE INDEX clicks_short_code_clicked_at_idx ON clicks (short_code, clicked_at)
 
 const DOWN: &str = "DROP TABLE clicks;";
 
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.get_connection().execute_unprepared(UP).await?;
-        Ok(())
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.get_connection().execute_unprepared(DOWN).await?;
-        Ok(())
-    }
-}
+pub(crate) const MIGRATION: SqlMigration = SqlMigration {
+    name: "m20261123_000002_create_clicks",
+    up: UP,
+    down: DOWN,
+};

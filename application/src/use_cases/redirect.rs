@@ -37,6 +37,7 @@ mod tests {
     use chrono::DateTime;
     use domain::Link;
     use futures::executor::block_on;
+    use rstest::rstest;
 
     use super::*;
     use crate::ports::{MockClickPublisher, MockClock, MockUrlRepo, PublishError};
@@ -73,8 +74,11 @@ mod tests {
         )
     }
 
-    #[test]
-    fn returns_the_target_and_publishes_one_click() {
+    #[rstest]
+    #[case::published(Ok(()))]
+    // Losing the click must not lose the visitor.
+    #[case::publisher_failed(Err(PublishError::Rejected("queue full".into())))]
+    fn redirects_and_hands_over_one_click(#[case] published: Result<(), PublishError>) {
         let mut publisher = MockClickPublisher::new();
         publisher
             .expect_publish()
@@ -84,26 +88,7 @@ mod tests {
                     && event.occurred_at.timestamp() == 1_700_000_000
             })
             .once()
-            .returning(|_| Ok(()));
-
-        let url = block_on(redirect(
-            &repo_with_link(),
-            &publisher,
-            &clock(),
-            code(),
-            visit(),
-        ));
-
-        assert_eq!(url.unwrap().as_str(), "https://example.com/target");
-    }
-
-    #[test]
-    fn still_redirects_when_the_publisher_fails() {
-        let mut publisher = MockClickPublisher::new();
-        publisher
-            .expect_publish()
-            .once()
-            .returning(|_| Err(PublishError::Rejected("queue full".into())));
+            .return_once(move |_| published);
 
         let url = block_on(redirect(
             &repo_with_link(),
