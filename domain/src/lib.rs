@@ -2,13 +2,17 @@
 //! rules can be tested with plain tables and reused by every adapter.
 
 mod click;
+mod enrichment;
 mod link;
 mod listing;
 mod long_url;
 mod short_code;
+mod stats;
 
 pub use click::{ClickEvent, Visit};
+pub use enrichment::{CountryCode, DeviceType, EnrichedClick, TrafficSource};
 pub use link::Link;
 pub use listing::{LinkQuery, Page, QueryError, SearchTerm, SortKey, SortOrder};
 pub use long_url::{LongUrl, UrlError};
 pub use short_code::{CodeError, ShortCode};
+pub use stats::{ClickStats, DayRange, RangeError};

@@ -7,6 +7,7 @@ pub use sea_orm_migration::MigratorTrait;
 
 mod m20261123_000001_create_urls;
 mod m20261123_000002_create_clicks;
+mod m20261123_000003_create_click_counters;
 mod sql_migration;
 
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_create_urls::MIGRATION),
             Box::new(m20261123_000002_create_clicks::MIGRATION),
+            Box::new(m20261123_000003_create_click_counters::MIGRATION),
         ]
     }
 }

@@ -1,4 +1,4 @@
-use application::ports::RepoError;
+use application::ports::{RepoError, StoreError};
 use sea_orm::{DbErr, RuntimeErr, SqlErr, sqlx};
 
 /// Sorts a driver error into the core's terms. `Unavailable` means "the database can't serve
@@ -15,23 +15,43 @@ pub(crate) fn repo_error(e: DbErr) -> RepoError {
     }
 }
 
+/// The same sorting for the click store, which talks to sqlx directly (see click_store.rs).
+pub(crate) fn store_error(e: &sqlx::Error) -> StoreError {
+    if is_transient(e) {
+        StoreError::Unavailable(e.to_string())
+    } else {
+        StoreError::Unexpected(e.to_string())
+    }
+}
+
+/// The same sorting for the stats store, which goes through sea-orm.
+pub(crate) fn stats_error(e: &DbErr) -> StoreError {
+    if is_unavailable(e) {
+        StoreError::Unavailable(e.to_string())
+    } else {
+        StoreError::Unexpected(e.to_string())
+    }
+}
+
 fn is_unavailable(e: &DbErr) -> bool {
     match e {
         DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
         DbErr::Exec(RuntimeErr::SqlxError(inner)) | DbErr::Query(RuntimeErr::SqlxError(inner)) => {
-            match inner.as_ref() {
-                sqlx::Error::Io(_)
-                | sqlx::Error::Tls(_)
-                | sqlx::Error::Protocol(_)
-                | sqlx::Error::PoolTimedOut
-                | sqlx::Error::PoolClosed
-                | sqlx::Error::WorkerCrashed => true,
-                sqlx::Error::Database(db) => {
-                    db.code().is_some_and(|code| is_transient_sqlstate(&code))
-                }
-                _ => false,
-            }
+            is_transient(inner)
         }
+        _ => false,
+    }
+}
+
+fn is_transient(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| is_transient_sqlstate(&code)),
         _ => false,
     }
 }

@@ -1,10 +1,15 @@
-//! PostgreSQL, through sea-orm. Driver types stay inside this crate: the core sees only its
+//! PostgreSQL, through sea-orm: links (`PgUrlRepo`), clicks with their counters
+//! (`PgClickStore`) and the stats read from those counters (`PgStatsStore`). Driver types stay inside this crate: the core sees only its
 //! ports and `RepoError`.
 
+mod click_store;
 mod connection;
 mod error;
+mod stats_store;
 mod url_entity;
 mod url_repo;
 
+pub use click_store::PgClickStore;
 pub use connection::{PgConfig, connect};
+pub use stats_store::PgStatsStore;
 pub use url_repo::PgUrlRepo;

@@ -2,18 +2,25 @@
 
 mod analytics_query;
 mod click_publisher;
+mod click_store;
 mod clock;
 mod code_generator;
+mod geo_locator;
+mod stats_store;
 mod url_repo;
 
 pub use analytics_query::{AnalyticsError, AnalyticsQuery};
 pub use click_publisher::{ClickPublisher, PublishError};
+pub use click_store::{ClickStore, StoreError};
 pub use clock::{Clock, SystemClock};
 pub use code_generator::{CodeGenerator, RandomCodes};
+pub use geo_locator::{GeoLocator, NoGeoLocator};
+pub use stats_store::StatsStore;
 pub use url_repo::{LinkPage, RepoError, UrlRepo};
 
 #[cfg(any(test, feature = "testing"))]
 pub use {
-    analytics_query::MockAnalyticsQuery, click_publisher::MockClickPublisher, clock::MockClock,
-    code_generator::MockCodeGenerator, url_repo::MockUrlRepo,
+    analytics_query::MockAnalyticsQuery, click_publisher::MockClickPublisher,
+    click_store::MockClickStore, clock::MockClock, code_generator::MockCodeGenerator,
+    geo_locator::MockGeoLocator, stats_store::MockStatsStore, url_repo::MockUrlRepo,
 };

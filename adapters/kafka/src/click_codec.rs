@@ -1,0 +1,100 @@
+//! The click event as it travels on the topic: JSON, readable with any Kafka tool.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+use domain::{ClickEvent, ShortCode, Visit};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Serialize)]
+struct Outgoing<'a> {
+    event_id: Uuid,
+    short_code: &'a str,
+    occurred_at: DateTime<Utc>,
+    ip: Option<IpAddr>,
+    user_agent: Option<&'a str>,
+    referer: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
+struct Incoming {
+    event_id: Uuid,
+    short_code: String,
+    occurred_at: DateTime<Utc>,
+    #[serde(default)]
+    ip: Option<IpAddr>,
+    #[serde(default)]
+    user_agent: Option<String>,
+    #[serde(default)]
+    referer: Option<String>,
+}
+
+/// Why a message is not a click event.
+#[derive(Debug, thiserror::Error)]
+#[error("not a click event: {0}")]
+pub struct DecodeError(String);
+
+/// The event's value on the topic. Its key is the short code, so one link's clicks stay in order
+/// on one partition.
+pub fn encode(event: &ClickEvent) -> Vec<u8> {
+    let outgoing = Outgoing {
+        event_id: event.event_id,
+        short_code: event.short_code.as_str(),
+        occurred_at: event.occurred_at,
+        ip: event.visit.ip,
+        user_agent: event.visit.user_agent.as_deref(),
+        referer: event.visit.referer.as_deref(),
+    };
+    // Plain fields only: serialisation can't fail, and an empty value would be a poison
+    // message the consumer skips, not a crash.
+    serde_json::to_vec(&outgoing).unwrap_or_default()
+}
+
+/// # Errors
+/// [`DecodeError`] for anything that isn't a valid click event: bad JSON, a missing field, a
+/// malformed short code. The consumer skips such messages.
+pub fn decode(payload: &[u8]) -> Result<ClickEvent, DecodeError> {
+    let incoming: Incoming =
+        serde_json::from_slice(payload).map_err(|e| DecodeError(e.to_string()))?;
+    let short_code = ShortCode::parse(&incoming.short_code)
+        .map_err(|e| DecodeError(format!("short_code: {e}")))?;
+    Ok(ClickEvent {
+        event_id: incoming.event_id,
+        short_code,
+        occurred_at: incoming.occurred_at,
+        visit: Visit::new(
+            incoming.ip,
+            incoming.user_agent.as_deref(),
+            incoming.referer.as_deref(),
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use rstest::rstest;
+
+    use super::*;
+
+    #[test]
+    fn round_trips() {
+        let event = ClickEvent::new(
+            ShortCode::parse("abcDEF12").unwrap(),
+            Visit::new(Some("2001:db8::1".parse().unwrap()), Some("curl/8"), None),
+            DateTime::from_timestamp(1_700_000_000, 123_456_000).unwrap(),
+        );
+        assert_eq!(decode(&encode(&event)).unwrap(), event);
+    }
+
+    #[rstest]
+    #[case(b"".as_slice())]
+    #[case(b"not json".as_slice())]
+    #[case(br#"{"event_id":"01890a5d-ac96-774b-bcce-b302099a8057","short_code":"abc","occurred_at":"2026-01-01T00:00:00Z"}"#.as_slice())]
+    #[case(br#"{"event_id":"nope","short_code":"abcDEF12","occurred_at":"2026-01-01T00:00:00Z"}"#.as_slice())]
+    #[case(br#"{"short_code":"abcDEF12","occurred_at":"2026-01-01T00:00:00Z"}"#.as_slice())]
+    #[case(br#"{"event_id":"01890a5d-ac96-774b-bcce-b302099a8057","short_code":"abcDEF12","occurred_at":"yesterday"}"#.as_slice())]
+    fn rejects_what_is_not_a_click(#[case] payload: &[u8]) {
+        assert!(decode(payload).is_err());
+    }
+}

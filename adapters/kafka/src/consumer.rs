@@ -1,0 +1,229 @@
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use application::IngestClicks;
+use domain::ClickEvent;
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::Message;
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use tokio::sync::watch;
+use tokio::time::{Instant, sleep, timeout_at};
+
+use crate::click_codec::decode;
+
+#[derive(Debug, Clone)]
+pub struct ConsumerConfig {
+    pub brokers: String,
+    pub topic: String,
+    pub group_id: String,
+    /// A batch is stored when it has this many messages...
+    pub batch_size: usize,
+    /// ...or when this long has passed since its first message, whichever comes first.
+    pub batch_wait: Duration,
+}
+
+/// Counts of what the consumer did, for logs now and metrics later.
+#[derive(Debug, Default)]
+pub struct ConsumerCounts {
+    pub batches: AtomicU64,
+    pub received: AtomicU64,
+    pub stored: AtomicU64,
+    pub poison: AtomicU64,
+}
+
+/// Reads click events in batches and hands each batch to `IngestClicks`.
+///
+/// At-least-once: offsets are committed only after `ingest` has made the batch durable, and in
+/// order (one commit per batch, after the whole batch). A crash before the commit means the
+/// batch is read again, and the store's idempotence (keyed by `event_id`) makes the second
+/// delivery count nothing. A store failure is retried with backoff, never skipped.
+pub struct ClickConsumer {
+    consumer: Arc<StreamConsumer>,
+    ingest: Arc<dyn IngestClicks>,
+    config: ConsumerConfig,
+    counts: Arc<ConsumerCounts>,
+}
+
+/// One message, copied out of librdkafka's buffer.
+struct Received {
+    topic: String,
+    partition: i32,
+    offset: i64,
+    payload: Vec<u8>,
+}
+
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+impl ClickConsumer {
+    /// Joins the consumer group and subscribes. Connecting happens in the background.
+    ///
+    /// # Errors
+    /// When librdkafka rejects the configuration or the subscription.
+    pub fn new(config: ConsumerConfig, ingest: Arc<dyn IngestClicks>) -> Result<Self, KafkaError> {
+        let consumer: StreamConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &config.brokers)
+            .set("group.id", &config.group_id)
+            // Offsets move only when this code commits them, after the rows are durable.
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            // A new group starts from the oldest click still on the topic, not the newest.
+            .set("auto.offset.reset", "earliest")
+            // Notice a topic created after the subscription within seconds, not minutes.
+            .set("topic.metadata.refresh.interval.ms", "5000")
+            .create()?;
+        consumer.subscribe(&[&config.topic])?;
+        Ok(Self {
+            consumer: Arc::new(consumer),
+            ingest,
+            config,
+            counts: Arc::new(ConsumerCounts::default()),
+        })
+    }
+
+    pub fn counts(&self) -> Arc<ConsumerCounts> {
+        self.counts.clone()
+    }
+
+    /// Consumes until `shutdown` completes. A batch already being read is finished, stored and
+    /// committed first; a batch whose store is still failing at shutdown is left uncommitted,
+    /// to be read again by the next consumer.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) {
+        let (stop, mut stopping) = watch::channel(false);
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        });
+        loop {
+            let first = tokio::select! {
+                biased;
+                _ = stopping.wait_for(|stop| *stop) => break,
+                first = self.consumer.recv() => first,
+            };
+            let first = match first {
+                Ok(message) => copy(&message),
+                Err(e) => {
+                    tracing::warn!(error = %e, "kafka consumer error");
+                    continue;
+                }
+            };
+            let batch = self.fill_batch(first).await;
+            if !self.store(&batch, &mut stopping).await {
+                break;
+            }
+            self.commit(&batch).await;
+        }
+        tracing::info!("click consumer stopped");
+    }
+
+    /// Adds messages to the batch until it is full or its time is up.
+    async fn fill_batch(&self, first: Received) -> Vec<Received> {
+        let deadline = Instant::now() + self.config.batch_wait;
+        let mut batch = Vec::with_capacity(self.config.batch_size);
+        batch.push(first);
+        while batch.len() < self.config.batch_size {
+            match timeout_at(deadline, self.consumer.recv()).await {
+                Ok(Ok(message)) => batch.push(copy(&message)),
+                Ok(Err(e)) => tracing::warn!(error = %e, "kafka consumer error"),
+                Err(_) => break,
+            }
+        }
+        batch
+    }
+
+    /// Decodes and ingests the batch, retrying the store until it succeeds. `false` when
+    /// shutdown came first: the batch is then not durable and must not be committed.
+    async fn store(&self, batch: &[Received], stopping: &mut watch::Receiver<bool>) -> bool {
+        let events: Vec<ClickEvent> = batch.iter().filter_map(|m| self.decode(m)).collect();
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            // An attempt in flight always runs to its end, so a shutdown never cuts a store short.
+            match self.ingest.ingest(events.clone()).await {
+                Ok(report) => {
+                    self.counts.batches.fetch_add(1, Ordering::Relaxed);
+                    self.counts
+                        .received
+                        .fetch_add(report.received, Ordering::Relaxed);
+                    self.counts
+                        .stored
+                        .fetch_add(report.stored, Ordering::Relaxed);
+                    tracing::debug!(
+                        received = report.received,
+                        stored = report.stored,
+                        "batch stored"
+                    );
+                    return true;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, retry_in = ?backoff, events = events.len(), "batch not stored");
+                    tokio::select! {
+                        biased;
+                        _ = stopping.wait_for(|stop| *stop) => return false,
+                        () = sleep(backoff) => {}
+                    }
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+            }
+        }
+    }
+
+    /// A message that isn't a click event is logged, counted and skipped: its offset is
+    /// committed with the batch, so it never blocks its partition.
+    fn decode(&self, message: &Received) -> Option<ClickEvent> {
+        match decode(&message.payload) {
+            Ok(event) => Some(event),
+            Err(e) => {
+                self.counts.poison.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(
+                    topic = %message.topic,
+                    partition = message.partition,
+                    offset = message.offset,
+                    error = %e,
+                    "skipping a message that is not a click event"
+                );
+                None
+            }
+        }
+    }
+
+    /// Commits, per partition, the offset after the batch's last message.
+    async fn commit(&self, batch: &[Received]) {
+        let mut next: HashMap<(&str, i32), i64> = HashMap::new();
+        for message in batch {
+            let offset = next.entry((&message.topic, message.partition)).or_default();
+            *offset = (*offset).max(message.offset + 1);
+        }
+        let mut offsets = TopicPartitionList::with_capacity(next.len());
+        for ((topic, partition), offset) in next {
+            if let Err(e) = offsets.add_partition_offset(topic, partition, Offset::Offset(offset)) {
+                tracing::error!(error = %e, "cannot build the offset commit");
+                return;
+            }
+        }
+        let consumer = self.consumer.clone();
+        // A synchronous commit waits for the broker: off the async threads.
+        let committed =
+            tokio::task::spawn_blocking(move || consumer.commit(&offsets, CommitMode::Sync)).await;
+        match committed {
+            Ok(Ok(())) => {}
+            // The batch is durable; an uncommitted offset only means it is read again, and
+            // counted zero times more.
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "offset commit failed; the batch will be redelivered")
+            }
+            Err(e) => tracing::warn!(error = %e, "offset commit task failed"),
+        }
+    }
+}
+
+fn copy(message: &impl Message) -> Received {
+    Received {
+        topic: message.topic().to_owned(),
+        partition: message.partition(),
+        offset: message.offset(),
+        payload: message.payload().unwrap_or_default().to_vec(),
+    }
+}

@@ -1,0 +1,12 @@
+//! Kafka, through rdkafka (librdkafka): the `ClickPublisher` url-api uses, and the consumer that
+//! feeds analytics-consumer's `IngestClicks`.
+
+mod click_codec;
+mod consumer;
+mod publisher;
+mod topic;
+
+pub use click_codec::{DecodeError, decode, encode};
+pub use consumer::{ClickConsumer, ConsumerConfig};
+pub use publisher::{KafkaClickPublisher, PublisherConfig};
+pub use topic::ensure_topic;

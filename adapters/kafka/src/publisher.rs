@@ -1,0 +1,126 @@
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use application::ports::{ClickPublisher, PublishError};
+use domain::ClickEvent;
+use rdkafka::ClientConfig;
+use rdkafka::client::ClientContext;
+use rdkafka::error::KafkaError;
+use rdkafka::message::{DeliveryResult, Message};
+use rdkafka::producer::{BaseRecord, Producer, ProducerContext, ThreadedProducer};
+
+use crate::click_codec::encode;
+
+#[derive(Debug, Clone)]
+pub struct PublisherConfig {
+    pub brokers: String,
+    pub topic: String,
+    /// Name the broker logs this client under.
+    pub client_id: String,
+}
+
+/// `ClickPublisher` on librdkafka's own queue.
+///
+/// `publish` only enqueues (`ThreadedProducer::send` never waits on the network); librdkafka's
+/// background thread batches, compresses and sends, and retries through broker restarts for up
+/// to `message.timeout.ms`. Idempotence (with acks=all) makes those retries duplicate-free and
+/// ordered per partition. A ThreadedProducer rather than a FutureProducer: nothing awaits a
+/// delivery, so a callback that counts failures is all that's needed, without a future per click.
+pub struct KafkaClickPublisher {
+    producer: ThreadedProducer<DeliveryReports>,
+    topic: String,
+    reports: Arc<DeliveryCounts>,
+}
+
+/// What became of published events, for logs now and metrics later.
+#[derive(Debug, Default)]
+pub struct DeliveryCounts {
+    pub delivered: AtomicU64,
+    pub failed: AtomicU64,
+    pub rejected: AtomicU64,
+}
+
+struct DeliveryReports(Arc<DeliveryCounts>);
+
+impl ClientContext for DeliveryReports {}
+
+impl ProducerContext for DeliveryReports {
+    type DeliveryOpaque = ();
+
+    fn delivery(&self, result: &DeliveryResult<'_>, _: Self::DeliveryOpaque) {
+        match result {
+            Ok(_) => {
+                self.0.delivered.fetch_add(1, Ordering::Relaxed);
+            }
+            Err((e, message)) => {
+                self.0.failed.fetch_add(1, Ordering::Relaxed);
+                let key = message.key().map(String::from_utf8_lossy);
+                tracing::error!(error = %e, short_code = ?key, "click event not delivered");
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for KafkaClickPublisher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaClickPublisher")
+            .field("topic", &self.topic)
+            .field("reports", &self.reports)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KafkaClickPublisher {
+    /// Creates the producer. It connects in the background, so a broker that is down at start
+    /// only delays delivery.
+    ///
+    /// # Errors
+    /// When librdkafka rejects the configuration.
+    pub fn new(config: &PublisherConfig) -> Result<Self, KafkaError> {
+        let reports = Arc::new(DeliveryCounts::default());
+        let producer = ClientConfig::new()
+            .set("bootstrap.servers", &config.brokers)
+            .set("client.id", &config.client_id)
+            .set("enable.idempotence", "true")
+            .set("acks", "all")
+            .set("compression.type", "lz4")
+            // A few milliseconds of batching buys far fewer, larger requests under load.
+            .set("linger.ms", "5")
+            // How long an event may wait for a broker to come back before it is given up.
+            .set("message.timeout.ms", "300000")
+            .create_with_context(DeliveryReports(reports.clone()))?;
+        Ok(Self {
+            producer,
+            topic: config.topic.clone(),
+            reports,
+        })
+    }
+
+    pub fn counts(&self) -> &DeliveryCounts {
+        &self.reports
+    }
+
+    /// Waits (blocking) until every queued event is delivered or `timeout` passes. Call on
+    /// shutdown: dropping the producer discards what is still queued.
+    ///
+    /// # Errors
+    /// When events are still queued at the timeout.
+    pub fn flush(&self, timeout: Duration) -> Result<(), KafkaError> {
+        self.producer.flush(timeout)
+    }
+}
+
+impl ClickPublisher for KafkaClickPublisher {
+    fn publish(&self, event: ClickEvent) -> Result<(), PublishError> {
+        let payload = encode(&event);
+        let record = BaseRecord::to(&self.topic)
+            .key(event.short_code.as_str())
+            .payload(&payload);
+        self.producer.send(record).map_err(|(e, _)| {
+            // Queue full (the broker has been away long enough to fill it) or shutting down.
+            self.reports.rejected.fetch_add(1, Ordering::Relaxed);
+            PublishError::Rejected(e.to_string())
+        })
+    }
+}
