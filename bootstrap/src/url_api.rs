@@ -1,50 +1,56 @@
 //! url-api: the HTTP link service, wired.
 
-use std::fmt;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
+use adapter_grpc::{ClientConfig, GrpcAnalytics};
 use adapter_http::{HttpServer, HttpSettings};
+use adapter_kafka::{KafkaClickPublisher, PublisherConfig};
 use adapter_postgres::PgUrlRepo;
 use application::LinkService;
 use application::ports::{RandomCodes, SystemClock};
 
+use crate::StartError;
 use crate::config::UrlApiConfig;
-use crate::placeholders::{LoggingClickPublisher, UnavailableAnalytics};
 
 /// A url-api that is bound and ready to serve.
 pub struct UrlApi {
     server: HttpServer,
     addr: SocketAddr,
+    publisher: Arc<KafkaClickPublisher>,
+    flush_timeout: Duration,
 }
-
-/// Why url-api could not start.
-#[derive(Debug)]
-pub struct StartError(String);
-
-impl fmt::Display for StartError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for StartError {}
 
 impl UrlApi {
-    /// Wires the ports and binds the listener. The database pool is lazy: a database that is
-    /// down makes requests fail with 503 until it is back, not the start.
+    /// Wires the ports and binds the listener. Nothing here waits for a dependency: the
+    /// database pool, the Kafka producer and the gRPC channel all connect lazily, so url-api
+    /// starts while they are down and recovers when they come up.
     ///
     /// # Errors
-    /// When the database URL is unusable or the address can't be bound.
+    /// When a URL is unusable or the address can't be bound.
     pub async fn build(config: UrlApiConfig) -> Result<Self, StartError> {
         let db = adapter_postgres::connect(&config.database)
             .await
             .map_err(|e| StartError(format!("DATABASE_URL: {e}")))?;
+        let publisher = Arc::new(
+            KafkaClickPublisher::new(&PublisherConfig {
+                brokers: config.kafka.brokers.clone(),
+                topic: config.kafka.topic.clone(),
+                client_id: "url-api".into(),
+            })
+            .map_err(|e| StartError(format!("KAFKA_BROKERS: {e}")))?,
+        );
+        let analytics = GrpcAnalytics::new(&ClientConfig {
+            url: config.analytics_rpc_url.clone(),
+            timeout: config.analytics_timeout,
+        })
+        .map_err(|e| StartError(format!("ANALYTICS_RPC_URL: {e}")))?;
         let links = LinkService::new(
             PgUrlRepo::new(db),
-            LoggingClickPublisher,
-            UnavailableAnalytics,
+            publisher.clone(),
+            analytics,
             RandomCodes,
             SystemClock,
         );
@@ -65,7 +71,12 @@ impl UrlApi {
         let addr = server
             .local_addr()
             .map_err(|e| StartError(format!("HTTP_ADDR: {e}")))?;
-        Ok(Self { server, addr })
+        Ok(Self {
+            server,
+            addr,
+            publisher,
+            flush_timeout: config.flush_timeout,
+        })
     }
 
     /// The address actually bound (the real port when the config said 0).
@@ -73,10 +84,17 @@ impl UrlApi {
         self.addr
     }
 
-    /// Serves until `shutdown` completes, then drains in-flight requests and returns.
+    /// Serves until `shutdown` completes, drains in-flight requests, then hands every queued
+    /// click to Kafka (up to the flush timeout) and returns.
     pub async fn run_until(self, shutdown: impl Future<Output = ()>) {
         tracing::info!(addr = %self.addr, "url-api listening");
         self.server.serve(shutdown).await;
+        let (publisher, timeout) = (self.publisher, self.flush_timeout);
+        // librdkafka's flush blocks its thread until delivery or the timeout.
+        match async_std::task::spawn_blocking(move || publisher.flush(timeout)).await {
+            Ok(()) => tracing::info!("click events flushed"),
+            Err(e) => tracing::error!(error = %e, "click events still queued at shutdown are lost"),
+        }
         tracing::info!("url-api stopped");
     }
 }

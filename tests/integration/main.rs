@@ -1,9 +1,17 @@
 //! One test binary for everything that needs real services (zero2prod's layout): each module
-//! is one adapter or one API, each test gets a fresh database.
+//! is one adapter or one API, each test gets a fresh database (and a fresh topic).
+//!
+//! Every async test runs on async-std (`#[async_std::test]`): its `tokio1` feature keeps one
+//! process-wide tokio runtime for the tokio-based drivers. A `#[tokio::test]` here could make
+//! that runtime the test's own, which dies with the test.
 
 // A failing fixture must stop the test.
 #![allow(clippy::expect_used, clippy::panic, clippy::unwrap_used)]
 
+mod click_pipeline;
+mod end_to_end;
+mod geoip_lookup;
+mod grpc_api;
 mod http_api;
 mod pg_url_repo;
 mod url_api_app;

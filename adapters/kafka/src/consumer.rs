@@ -24,6 +24,9 @@ pub struct ConsumerConfig {
     pub batch_size: usize,
     /// ...or when this long has passed since its first message, whichever comes first.
     pub batch_wait: Duration,
+    /// How long the group waits for a silent member (a crashed process) before handing its
+    /// partitions to the others.
+    pub session_timeout: Duration,
 }
 
 /// Counts of what the consumer did, for logs now and metrics later.
@@ -74,6 +77,10 @@ impl ClickConsumer {
             .set("auto.offset.reset", "earliest")
             // Notice a topic created after the subscription within seconds, not minutes.
             .set("topic.metadata.refresh.interval.ms", "5000")
+            .set(
+                "session.timeout.ms",
+                config.session_timeout.as_millis().to_string(),
+            )
             .create()?;
         consumer.subscribe(&[&config.topic])?;
         Ok(Self {

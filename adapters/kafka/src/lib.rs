@@ -7,6 +7,6 @@ mod publisher;
 mod topic;
 
 pub use click_codec::{DecodeError, decode, encode};
-pub use consumer::{ClickConsumer, ConsumerConfig};
-pub use publisher::{KafkaClickPublisher, PublisherConfig};
+pub use consumer::{ClickConsumer, ConsumerConfig, ConsumerCounts};
+pub use publisher::{DeliveryCounts, KafkaClickPublisher, PublisherConfig};
 pub use topic::ensure_topic;

@@ -19,3 +19,10 @@ pub trait ClickPublisher: Send + Sync + 'static {
     /// [`PublishError::Rejected`] when the event can't be queued; it is then lost.
     fn publish(&self, event: ClickEvent) -> Result<(), PublishError>;
 }
+
+/// Lets one publisher be shared (url-api also flushes it on shutdown).
+impl<T: ClickPublisher + ?Sized> ClickPublisher for std::sync::Arc<T> {
+    fn publish(&self, event: ClickEvent) -> Result<(), PublishError> {
+        (**self).publish(event)
+    }
+}

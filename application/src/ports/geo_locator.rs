@@ -18,3 +18,10 @@ impl GeoLocator for NoGeoLocator {
         None
     }
 }
+
+/// Lets the locator be chosen at start-up (a database, or none).
+impl<T: GeoLocator + ?Sized> GeoLocator for Box<T> {
+    fn country(&self, ip: IpAddr) -> Option<CountryCode> {
+        (**self).country(ip)
+    }
+}

@@ -2,26 +2,20 @@
 
 use std::process::ExitCode;
 
-use bootstrap::config::{ProcessEnv, UrlApiConfig};
+use bootstrap::config::UrlApiConfig;
+use bootstrap::main_support::{configure, started};
+use bootstrap::shutdown;
 use bootstrap::url_api::UrlApi;
-use bootstrap::{logging, shutdown};
 
 #[async_std::main]
 async fn main() -> ExitCode {
-    let config = match UrlApiConfig::load(std::env::args().skip(1), &ProcessEnv) {
+    let config = match configure("url-api", UrlApiConfig::load, |c| &c.log_filter) {
         Ok(config) => config,
-        Err(e) => {
-            eprintln!("url-api: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
-    logging::init(&config.log_filter);
-    let api = match UrlApi::build(config).await {
+    let api = match started("url-api", UrlApi::build(config).await) {
         Ok(api) => api,
-        Err(e) => {
-            eprintln!("url-api: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     api.run_until(shutdown::terminated()).await;
     ExitCode::SUCCESS

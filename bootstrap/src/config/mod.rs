@@ -1,6 +1,9 @@
 //! Configuration: a YAML file (`--config PATH`, else the default built into the binary), then
 //! environment variables on top. Any problem is one `ConfigError` naming the setting.
 
+mod analytics_consumer;
+mod analytics_rpc;
+mod sections;
 mod url_api;
 
 use std::fmt;
@@ -9,6 +12,9 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 
+pub use analytics_consumer::AnalyticsConsumerConfig;
+pub use analytics_rpc::AnalyticsRpcConfig;
+pub use sections::KafkaConfig;
 pub use url_api::UrlApiConfig;
 
 /// A setting that can't be used: where it came from and what is wrong with it.

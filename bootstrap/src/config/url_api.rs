@@ -4,6 +4,7 @@ use std::time::Duration;
 use adapter_postgres::PgConfig;
 use serde::Deserialize;
 
+use super::sections::{DatabaseFile, KafkaConfig};
 use super::{ConfigError, Env, Setting, log_filter, millis, positive, read_file};
 
 const BUILT_IN: &str = include_str!("../../etc/url-api.yaml");
@@ -17,6 +18,12 @@ pub struct UrlApiConfig {
     pub drain_timeout: Duration,
     pub trust_proxy_headers: bool,
     pub database: PgConfig,
+    pub kafka: KafkaConfig,
+    /// On shutdown, how long queued click events may take to reach Kafka.
+    pub flush_timeout: Duration,
+    pub analytics_rpc_url: String,
+    /// How long `GET /api/v1/links/{code}` waits for the click count.
+    pub analytics_timeout: Duration,
     pub log_filter: String,
 }
 
@@ -25,7 +32,24 @@ pub struct UrlApiConfig {
 struct File {
     http: HttpFile,
     database: DatabaseFile,
+    kafka: UrlApiKafkaFile,
+    analytics: AnalyticsFile,
     log: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UrlApiKafkaFile {
+    brokers: String,
+    topic: String,
+    flush_timeout_ms: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AnalyticsFile {
+    rpc_url: String,
+    timeout_ms: u64,
 }
 
 #[derive(Deserialize)]
@@ -36,14 +60,6 @@ struct HttpFile {
     max_body_bytes: u64,
     drain_timeout_ms: u64,
     trust_proxy_headers: bool,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DatabaseFile {
-    url: String,
-    max_connections: u32,
-    acquire_timeout_ms: u64,
 }
 
 impl UrlApiConfig {
@@ -66,19 +82,18 @@ impl UrlApiConfig {
                 .map_err(|_| ConfigError::new("http.max_body_bytes", "is too large"))?,
             drain_timeout: millis("http.drain_timeout_ms", file.http.drain_timeout_ms)?,
             trust_proxy_headers: file.http.trust_proxy_headers,
-            database: PgConfig {
-                url: Setting::new(env, "DATABASE_URL", "database.url", file.database.url)
-                    .postgres_url()?,
-                max_connections: u32::try_from(positive(
-                    "database.max_connections",
-                    file.database.max_connections.into(),
-                )?)
-                .unwrap_or(u32::MAX),
-                acquire_timeout: millis(
-                    "database.acquire_timeout_ms",
-                    file.database.acquire_timeout_ms,
-                )?,
-            },
+            database: file.database.load(env)?,
+            kafka: KafkaConfig::load(env, file.kafka.brokers, file.kafka.topic)?,
+            flush_timeout: millis("kafka.flush_timeout_ms", file.kafka.flush_timeout_ms)?,
+            analytics_rpc_url: Setting::new(
+                env,
+                "ANALYTICS_RPC_URL",
+                "analytics.rpc_url",
+                file.analytics.rpc_url,
+            )
+            .http_url()?
+            .to_string(),
+            analytics_timeout: millis("analytics.timeout_ms", file.analytics.timeout_ms)?,
             log_filter: log_filter(env, file.log)?,
         })
     }

@@ -1,0 +1,73 @@
+//! analytics-consumer: click events from Kafka into PostgreSQL, wired.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use adapter_geoip::MmdbGeoLocator;
+use adapter_kafka::{ClickConsumer, ConsumerConfig};
+use adapter_postgres::PgClickStore;
+use application::ports::{GeoLocator, NoGeoLocator};
+use application::{IngestClicks, IngestService};
+
+use crate::StartError;
+use crate::config::AnalyticsConsumerConfig;
+
+/// How long start-up waits for Kafka to confirm the topic exists before going on anyway.
+const TOPIC_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// An analytics-consumer that has joined its group.
+pub struct AnalyticsConsumer {
+    consumer: ClickConsumer,
+}
+
+impl AnalyticsConsumer {
+    /// Loads the GeoIP database, wires the click store, makes sure the topic exists and joins
+    /// the consumer group.
+    ///
+    /// # Errors
+    /// When the GeoIP database can't be loaded or a Kafka or database setting is unusable.
+    pub async fn build(config: AnalyticsConsumerConfig) -> Result<Self, StartError> {
+        let geo: Box<dyn GeoLocator> = match &config.geoip_database {
+            Some(path) => Box::new(
+                MmdbGeoLocator::open(path)
+                    .map_err(|e| StartError(format!("GEOIP_DATABASE: {e}")))?,
+            ),
+            None => {
+                tracing::warn!("no GeoIP database configured: every click's country is XX");
+                Box::new(NoGeoLocator)
+            }
+        };
+        let db = adapter_postgres::connect(&config.database)
+            .await
+            .map_err(|e| StartError(format!("DATABASE_URL: {e}")))?;
+        let ingest: Arc<dyn IngestClicks> =
+            Arc::new(IngestService::new(PgClickStore::new(&db), geo));
+        if let Err(e) =
+            adapter_kafka::ensure_topic(&config.kafka.brokers, &config.kafka.topic, TOPIC_TIMEOUT)
+                .await
+        {
+            // Not fatal: the broker may create it on first use, or come up later.
+            tracing::warn!(error = %e, topic = %config.kafka.topic, "could not make sure the topic exists");
+        }
+        let consumer = ClickConsumer::new(
+            ConsumerConfig {
+                brokers: config.kafka.brokers,
+                topic: config.kafka.topic,
+                group_id: config.group_id,
+                batch_size: config.batch_size,
+                batch_wait: config.batch_wait,
+                session_timeout: config.session_timeout,
+            },
+            ingest,
+        )
+        .map_err(|e| StartError(format!("KAFKA_BROKERS: {e}")))?;
+        Ok(Self { consumer })
+    }
+
+    /// Consumes until `shutdown` completes; the batch in hand is stored and committed first.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) {
+        tracing::info!("analytics-consumer consuming");
+        self.consumer.run_until(shutdown).await;
+    }
+}

@@ -1,0 +1,85 @@
+use std::path::PathBuf;
+use std::time::Duration;
+
+use adapter_postgres::PgConfig;
+use serde::Deserialize;
+
+use super::sections::{DatabaseFile, KafkaConfig};
+use super::{ConfigError, Env, Setting, log_filter, millis, positive, read_file};
+
+const BUILT_IN: &str = include_str!("../../etc/analytics-consumer.yaml");
+
+/// Everything analytics-consumer needs, validated.
+#[derive(Debug, Clone)]
+pub struct AnalyticsConsumerConfig {
+    pub kafka: KafkaConfig,
+    pub group_id: String,
+    pub batch_size: usize,
+    pub batch_wait: Duration,
+    pub session_timeout: Duration,
+    pub database: PgConfig,
+    /// An mmdb country database; `None` counts every click's country as XX.
+    pub geoip_database: Option<PathBuf>,
+    pub log_filter: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    kafka: KafkaFile,
+    database: DatabaseFile,
+    geoip: GeoIpFile,
+    log: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KafkaFile {
+    brokers: String,
+    topic: String,
+    group_id: String,
+    batch_size: u64,
+    batch_wait_ms: u64,
+    session_timeout_ms: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GeoIpFile {
+    database: String,
+}
+
+impl AnalyticsConsumerConfig {
+    /// Reads `--config` (or the built-in defaults) and applies the environment.
+    ///
+    /// # Errors
+    /// The first setting that is missing, malformed or out of range.
+    pub fn load(
+        args: impl IntoIterator<Item = String>,
+        env: &impl Env,
+    ) -> Result<Self, ConfigError> {
+        let file: File = read_file(args, BUILT_IN)?;
+        if file.kafka.group_id.is_empty() {
+            return Err(ConfigError::new("kafka.group_id", "must not be empty"));
+        }
+        let geoip = Setting::new(env, "GEOIP_DATABASE", "geoip.database", file.geoip.database);
+        let geoip_database = if geoip.value.is_empty() {
+            None
+        } else if std::path::Path::new(&geoip.value).is_file() {
+            Some(PathBuf::from(&geoip.value))
+        } else {
+            return Err(geoip.error(format!("no file at '{}'", geoip.value)));
+        };
+        Ok(Self {
+            kafka: KafkaConfig::load(env, file.kafka.brokers, file.kafka.topic)?,
+            group_id: file.kafka.group_id,
+            batch_size: usize::try_from(positive("kafka.batch_size", file.kafka.batch_size)?)
+                .unwrap_or(usize::MAX),
+            batch_wait: millis("kafka.batch_wait_ms", file.kafka.batch_wait_ms)?,
+            session_timeout: millis("kafka.session_timeout_ms", file.kafka.session_timeout_ms)?,
+            database: file.database.load(env)?,
+            geoip_database,
+            log_filter: log_filter(env, file.log)?,
+        })
+    }
+}

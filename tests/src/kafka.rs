@@ -1,0 +1,51 @@
+//! A Kafka broker for a test, and a topic of its own.
+//!
+//! With `TEST_KAFKA_BROKERS` set (as `.ci/run` and `scripts/kafka.sh` provide), tests share that
+//! broker, each on a fresh topic. Without it, each test starts its own broker container
+//! (`apache/kafka`) through testcontainers, which needs a running Docker daemon.
+
+use std::time::Duration;
+
+use testcontainers::ContainerAsync;
+use testcontainers::runners::AsyncRunner;
+use testcontainers_modules::kafka::apache::{KAFKA_PORT, Kafka};
+
+pub struct TestKafka {
+    pub brokers: String,
+    /// A topic no other test uses, already created.
+    pub topic: String,
+    _container: Option<ContainerAsync<Kafka>>,
+}
+
+impl TestKafka {
+    pub async fn start() -> Self {
+        let (brokers, container) = match std::env::var("TEST_KAFKA_BROKERS") {
+            Ok(brokers) => (brokers, None),
+            Err(_) => {
+                let container = Kafka::default().start().await.expect(
+                    "no TEST_KAFKA_BROKERS and no Kafka container: set TEST_KAFKA_BROKERS \
+                     (see scripts/kafka.sh) or start Docker",
+                );
+                let port = container
+                    .get_host_port_ipv4(KAFKA_PORT)
+                    .await
+                    .expect("container port");
+                (format!("127.0.0.1:{port}"), Some(container))
+            }
+        };
+        let topic = format!("click-events-{}", uuid::Uuid::now_v7().simple());
+        adapter_kafka::ensure_topic(&brokers, &topic, Duration::from_secs(30))
+            .await
+            .expect("create the test topic");
+        Self {
+            brokers,
+            topic,
+            _container: container,
+        }
+    }
+
+    /// A consumer group no other test uses.
+    pub fn group(&self) -> String {
+        format!("group-{}", self.topic)
+    }
+}
