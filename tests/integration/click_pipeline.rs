@@ -5,18 +5,15 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use adapter_geoip::MmdbGeoLocator;
-use adapter_kafka::{ClickConsumer, ConsumerConfig, KafkaClickPublisher, PublisherConfig};
+use adapter_kafka::{KafkaClickPublisher, PublisherConfig};
 use adapter_postgres::{PgClickStore, PgStatsStore};
 use application::ports::{ClickPublisher, ClickStore, StatsStore};
-use application::{IngestClicks, IngestService};
-use async_std::channel::{Sender, bounded};
-use async_std::task::JoinHandle;
 use chrono::Utc;
 use domain::{ClickEvent, DayRange, DeviceType, EnrichedClick, ShortCode, TrafficSource, Visit};
+use integration_tests::consumer::RunningConsumer;
 use integration_tests::kafka::TestKafka;
 use integration_tests::postgres::TestDatabase;
-use integration_tests::{geoip, wait};
+use integration_tests::wait;
 use rdkafka::ClientConfig;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use sea_orm::DatabaseConnection;
@@ -52,53 +49,6 @@ fn publish_all(kafka: &TestKafka, events: &[ClickEvent]) {
         publisher.counts().delivered.load(Ordering::Relaxed),
         events.len() as u64
     );
-}
-
-struct RunningConsumer {
-    stop: Sender<()>,
-    running: JoinHandle<()>,
-    counts: Arc<adapter_kafka::ConsumerCounts>,
-}
-
-impl RunningConsumer {
-    async fn start(kafka: &TestKafka, db: &DatabaseConnection, batch_size: usize) -> Self {
-        let geo = MmdbGeoLocator::open(&geoip::database()).unwrap();
-        let ingest: Arc<dyn IngestClicks> =
-            Arc::new(IngestService::new(PgClickStore::new(db), geo));
-        let consumer = ClickConsumer::new(
-            ConsumerConfig {
-                brokers: kafka.brokers.clone(),
-                topic: kafka.topic.clone(),
-                group_id: kafka.group(),
-                batch_size,
-                batch_wait: Duration::from_millis(50),
-                session_timeout: Duration::from_secs(10),
-            },
-            ingest,
-        )
-        .unwrap();
-        let counts = consumer.counts();
-        let (stop, stopped) = bounded::<()>(1);
-        let running = async_std::task::spawn(consumer.run_until(async move {
-            let _ = stopped.recv().await;
-        }));
-        Self {
-            stop,
-            running,
-            counts,
-        }
-    }
-
-    /// The graceful path: SIGTERM's.
-    async fn stop(self) {
-        let _ = self.stop.send(()).await;
-        self.running.await;
-    }
-
-    /// The crash path: the consumer is dropped wherever it is, nothing finishes or commits.
-    async fn kill(self) {
-        self.running.cancel().await;
-    }
 }
 
 async fn total(db: &DatabaseConnection, short_code: &str) -> u64 {

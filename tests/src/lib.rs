@@ -3,6 +3,7 @@
 // Fixtures fail loudly: a test that can't get its database must stop, not limp on.
 #![allow(clippy::expect_used, clippy::panic)]
 
+pub mod consumer;
 pub mod geoip;
 pub mod kafka;
 pub mod postgres;

@@ -111,12 +111,12 @@ fn date(field: &str, value: &str) -> Result<NaiveDate, Status> {
 fn status(e: StatsError) -> Status {
     match e {
         StatsError::Store(StoreError::Unavailable(reason)) => {
-            tracing::warn!(%reason, "click stats unavailable");
+            tracing::warn!(%reason, "analytics query: click store unavailable");
             Status::unavailable("click store unavailable")
         }
         StatsError::Store(StoreError::Unexpected(reason)) => {
-            tracing::error!(%reason, "click stats failed");
-            Status::internal("click stats failed")
+            tracing::error!(%reason, "analytics query failed");
+            Status::internal("analytics query failed")
         }
     }
 }
