@@ -7,6 +7,7 @@ use std::time::Duration;
 use adapter_geoip::MmdbGeoLocator;
 use adapter_kafka::{ClickConsumer, ConsumerConfig};
 use adapter_postgres::PgClickStore;
+use adapter_resilience::{Guard, Resilient};
 use application::ports::{GeoLocator, NoGeoLocator};
 use application::{IngestClicks, IngestService};
 
@@ -38,11 +39,15 @@ impl AnalyticsConsumer {
                 Box::new(NoGeoLocator)
             }
         };
-        let db = adapter_postgres::connect(&config.database)
+        let db = adapter_postgres::connect(&config.database.pool)
             .await
             .map_err(|e| StartError(format!("DATABASE_URL: {e}")))?;
-        let ingest: Arc<dyn IngestClicks> =
-            Arc::new(IngestService::new(PgClickStore::new(&db), geo));
+        // Outbound: timeout -> adaptive breaker -> adapter. (The GeoIP lookup is in memory.)
+        let store = Resilient::new(
+            PgClickStore::new(&db),
+            Guard::for_dependency("postgres:clicks", Some(config.database.query_timeout)),
+        );
+        let ingest: Arc<dyn IngestClicks> = Arc::new(IngestService::new(store, geo));
         if let Err(e) =
             adapter_kafka::ensure_topic(&config.kafka.brokers, &config.kafka.topic, TOPIC_TIMEOUT)
                 .await

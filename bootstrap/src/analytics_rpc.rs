@@ -5,17 +5,21 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use adapter_postgres::PgStatsStore;
+use adapter_resilience::grpc::{BreakerLayer, SheddingLayer, TimeoutLayer};
+use adapter_resilience::{Guard, MonotonicClock, Resilient, Shedder, ThreadRandom};
 use application::AnalyticsService;
 use tokio::net::TcpListener;
+use tower::ServiceBuilder;
 
 use crate::StartError;
-use crate::config::AnalyticsRpcConfig;
+use crate::config::{AnalyticsRpcConfig, GuardsConfig};
 
 /// An analytics-rpc that is bound and ready to serve.
 pub struct AnalyticsRpc {
     listener: TcpListener,
     addr: SocketAddr,
-    analytics: Arc<AnalyticsService<PgStatsStore>>,
+    analytics: Arc<AnalyticsService<Resilient<PgStatsStore>>>,
+    guards: GuardsConfig,
 }
 
 impl AnalyticsRpc {
@@ -24,7 +28,7 @@ impl AnalyticsRpc {
     /// # Errors
     /// When the database URL is unusable or the address can't be bound.
     pub async fn build(config: AnalyticsRpcConfig) -> Result<Self, StartError> {
-        let db = adapter_postgres::connect(&config.database)
+        let db = adapter_postgres::connect(&config.database.pool)
             .await
             .map_err(|e| StartError(format!("DATABASE_URL: {e}")))?;
         let listener = TcpListener::bind(config.grpc_addr).await.map_err(|e| {
@@ -36,10 +40,19 @@ impl AnalyticsRpc {
         let addr = listener
             .local_addr()
             .map_err(|e| StartError(format!("GRPC_ADDR: {e}")))?;
+        // Outbound: timeout -> adaptive breaker -> adapter.
+        let stats = Resilient::new(
+            PgStatsStore::new(db),
+            Guard::for_dependency(
+                "postgres:click_counters",
+                Some(config.database.query_timeout),
+            ),
+        );
         Ok(Self {
             listener,
             addr,
-            analytics: Arc::new(AnalyticsService::new(PgStatsStore::new(db))),
+            analytics: Arc::new(AnalyticsService::new(stats)),
+            guards: config.guards,
         })
     }
 
@@ -53,7 +66,22 @@ impl AnalyticsRpc {
     /// When the server fails while running.
     pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> Result<(), StartError> {
         tracing::info!(addr = %self.addr, "analytics-rpc listening");
-        adapter_grpc::serve(self.listener, self.analytics, shutdown)
+        // Inbound, outermost first, in go-zero's order: breaker -> shedding -> timeout.
+        let shedding = self.guards.shedding.then(|| {
+            SheddingLayer::new(Arc::new(Shedder::for_this_process(
+                self.guards.cpu_threshold,
+            )))
+        });
+        let guards = ServiceBuilder::new()
+            .layer(BreakerLayer::new(
+                adapter_grpc::counts_as_failure,
+                Arc::new(MonotonicClock::new()),
+                Arc::new(ThreadRandom),
+            ))
+            .option_layer(shedding)
+            .layer(TimeoutLayer::new(self.guards.timeout))
+            .into_inner();
+        adapter_grpc::serve(self.listener, self.analytics, guards, shutdown)
             .await
             .map_err(|e| StartError(format!("gRPC server failed: {e}")))?;
         tracing::info!("analytics-rpc stopped");

@@ -6,9 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use adapter_grpc::{ClientConfig, GrpcAnalytics};
-use adapter_http::{HttpServer, HttpSettings};
+use adapter_http::{Guards, HttpServer, HttpSettings};
 use adapter_kafka::{KafkaClickPublisher, PublisherConfig};
 use adapter_postgres::PgUrlRepo;
+use adapter_resilience::http::{LoadShedding, MaxConns, Recover, RequestTimeout};
+use adapter_resilience::{Guard, Resilient, Shedder};
 use application::LinkService;
 use application::ports::{RandomCodes, SystemClock};
 
@@ -31,7 +33,7 @@ impl UrlApi {
     /// # Errors
     /// When a URL is unusable or the address can't be bound.
     pub async fn build(config: UrlApiConfig) -> Result<Self, StartError> {
-        let db = adapter_postgres::connect(&config.database)
+        let db = adapter_postgres::connect(&config.database.pool)
             .await
             .map_err(|e| StartError(format!("DATABASE_URL: {e}")))?;
         let publisher = Arc::new(
@@ -47,20 +49,46 @@ impl UrlApi {
             timeout: config.analytics_timeout,
         })
         .map_err(|e| StartError(format!("ANALYTICS_RPC_URL: {e}")))?;
+
+        // Outbound: every port is timeout -> adaptive breaker -> adapter. The publisher only
+        // enqueues, so it has no timeout.
         let links = LinkService::new(
-            PgUrlRepo::new(db),
-            publisher.clone(),
-            analytics,
+            Resilient::new(
+                PgUrlRepo::new(db),
+                Guard::for_dependency("postgres:urls", Some(config.database.query_timeout)),
+            ),
+            Resilient::new(
+                Arc::clone(&publisher),
+                Guard::for_dependency(&format!("kafka:{}", config.kafka.topic), None),
+            ),
+            Resilient::new(
+                analytics,
+                Guard::for_dependency(
+                    &format!("grpc:{}/GetClickCount", config.analytics_rpc_url),
+                    Some(config.analytics_timeout),
+                ),
+            ),
             RandomCodes,
             SystemClock,
         );
+
+        // Inbound, outermost first, in go-zero's order: max conns -> shedding -> timeout ->
+        // panic recovery -> (body limit, where handlers read the body) -> handler.
+        let mut guards: Guards = vec![Box::new(MaxConns::new(config.max_conns))];
+        if config.guards.shedding {
+            let shedder = Shedder::for_this_process(config.guards.cpu_threshold);
+            guards.push(Box::new(LoadShedding::new(Arc::new(shedder))));
+        }
+        guards.push(Box::new(RequestTimeout::new(config.guards.timeout)));
+        guards.push(Box::new(Recover));
+
         let settings = HttpSettings {
             base_url: config.base_url,
             max_body_bytes: config.max_body_bytes,
             trust_proxy_headers: config.trust_proxy_headers,
             drain_timeout: config.drain_timeout,
         };
-        let server = HttpServer::bind(config.http_addr, Arc::new(links), settings)
+        let server = HttpServer::bind(config.http_addr, Arc::new(links), settings, guards)
             .await
             .map_err(|e| {
                 StartError(format!(

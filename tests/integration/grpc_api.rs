@@ -38,9 +38,10 @@ impl TestRpc {
                 .find(|(k, _)| *k == name)
                 .map(|(_, v)| v.clone())
         };
-        let rpc = AnalyticsRpc::build(AnalyticsRpcConfig::load([], &env).unwrap())
-            .await
-            .unwrap();
+        let mut config = AnalyticsRpcConfig::load([], &env).unwrap();
+        // As in url_api_app: no shedding on a CPU busy running tests.
+        config.guards.shedding = false;
+        let rpc = AnalyticsRpc::build(config).await.unwrap();
         let addr = rpc.local_addr();
         let (stop, stopped) = bounded::<()>(1);
         let running = async_std::task::spawn(async move {

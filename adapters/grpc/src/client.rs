@@ -4,6 +4,7 @@ use application::ports::{AnalyticsError, AnalyticsQuery};
 use async_trait::async_trait;
 use domain::ShortCode;
 use tonic::transport::{Channel, Endpoint};
+use tonic::{Code, Status};
 
 use crate::proto::GetClickCountRequest;
 use crate::proto::analytics_client::AnalyticsClient;
@@ -51,9 +52,60 @@ impl AnalyticsQuery for GrpcAnalytics {
             .clone()
             .get_click_count(request)
             .await
-            .map_err(|status| {
-                AnalyticsError::Unavailable(format!("{:?}: {}", status.code(), status.message()))
-            })?;
+            .map_err(|status| analytics_error(&status))?;
         Ok(response.into_inner().total_clicks)
+    }
+}
+
+/// go-zero's rule for which gRPC outcomes mean the server is in trouble (and so count against
+/// its breaker); every other code is a refusal of this particular call.
+pub fn counts_as_failure(code: Code) -> bool {
+    matches!(
+        code,
+        Code::DeadlineExceeded
+            | Code::Internal
+            | Code::Unavailable
+            | Code::DataLoss
+            | Code::Unimplemented
+            | Code::ResourceExhausted
+    )
+}
+
+fn analytics_error(status: &Status) -> AnalyticsError {
+    let reason = format!("{:?}: {}", status.code(), status.message());
+    if counts_as_failure(status.code()) {
+        AnalyticsError::Unavailable(reason)
+    } else {
+        AnalyticsError::Refused(reason)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rstest::rstest;
+
+    use super::*;
+
+    #[rstest]
+    #[case(Code::DeadlineExceeded, true)]
+    #[case(Code::Internal, true)]
+    #[case(Code::Unavailable, true)]
+    #[case(Code::DataLoss, true)]
+    #[case(Code::Unimplemented, true)]
+    #[case(Code::ResourceExhausted, true)]
+    #[case(Code::NotFound, false)]
+    #[case(Code::InvalidArgument, false)]
+    #[case(Code::Cancelled, false)]
+    #[case(Code::PermissionDenied, false)]
+    #[case(Code::Unknown, false)]
+    fn sorts_codes_as_go_zero_does(#[case] code: Code, #[case] failure: bool) {
+        assert_eq!(counts_as_failure(code), failure);
+        assert_eq!(
+            matches!(
+                analytics_error(&Status::new(code, "x")),
+                AnalyticsError::Unavailable(_)
+            ),
+            failure
+        );
     }
 }

@@ -5,7 +5,7 @@
 mod client;
 mod server;
 
-pub use client::{ClientConfig, GrpcAnalytics};
+pub use client::{ClientConfig, GrpcAnalytics, counts_as_failure};
 pub use server::serve;
 
 /// The generated protocol types.

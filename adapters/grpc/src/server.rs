@@ -1,6 +1,8 @@
 use std::future::Future;
 use std::sync::Arc;
 
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
 use application::ClickAnalytics;
 use application::ports::StoreError;
 use application::use_cases::StatsError;
@@ -8,7 +10,11 @@ use chrono::{Duration, NaiveDate, Utc};
 use domain::{ClickStats, DayRange, ShortCode};
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
+use tonic::body::Body;
+use tonic::service::Routes;
 use tonic::{Request, Response, Status};
+use tower_layer::Layer;
+use tower_service::Service;
 
 use crate::proto::analytics_server::{Analytics, AnalyticsServer};
 use crate::proto::{
@@ -16,16 +22,25 @@ use crate::proto::{
     GetClickStatsResponse,
 };
 
-/// Serves `analytics.v1.Analytics`, grpc.health.v1 and reflection on the bound listener until
-/// `shutdown` completes; in-flight calls finish first.
+/// Serves `analytics.v1.Analytics`, grpc.health.v1 and reflection on the bound listener, every
+/// call going through `guards` (tower layers: the resilience guards), until `shutdown`
+/// completes; in-flight calls finish first.
 ///
 /// # Errors
 /// When the server fails (the listener breaks).
-pub async fn serve(
+pub async fn serve<L>(
     listener: TcpListener,
     analytics: Arc<dyn ClickAnalytics>,
+    guards: L,
     shutdown: impl Future<Output = ()>,
-) -> Result<(), tonic::transport::Error> {
+) -> Result<(), tonic::transport::Error>
+where
+    L: Layer<Routes> + Clone,
+    L::Service:
+        Service<http::Request<Body>, Response = http::Response<Body>> + Clone + Send + 'static,
+    <L::Service as Service<http::Request<Body>>>::Future: Send,
+    <L::Service as Service<http::Request<Body>>>::Error: Into<BoxError> + Send,
+{
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<AnalyticsServer<AnalyticsGrpc>>().await;
     let reflection = tonic_reflection::server::Builder::configure()
@@ -40,6 +55,7 @@ pub async fn serve(
         }
     };
     tonic::transport::Server::builder()
+        .layer(guards)
         .add_service(health_service)
         .add_optional_service(reflection)
         .add_service(AnalyticsServer::new(AnalyticsGrpc { analytics }))
@@ -113,6 +129,9 @@ fn status(e: StatsError) -> Status {
         StatsError::Store(StoreError::Unavailable(reason)) => {
             tracing::warn!(%reason, "analytics query: click store unavailable");
             Status::unavailable("click store unavailable")
+        }
+        StatsError::Store(StoreError::CircuitOpen) => {
+            Status::unavailable("click store circuit breaker is open")
         }
         StatsError::Store(StoreError::Unexpected(reason)) => {
             tracing::error!(%reason, "analytics query failed");
@@ -195,6 +214,7 @@ mod tests {
 
     #[rstest]
     #[case(StatsError::Store(StoreError::Unavailable("down".into())), tonic::Code::Unavailable)]
+    #[case(StatsError::Store(StoreError::CircuitOpen), tonic::Code::Unavailable)]
     #[case(StatsError::Store(StoreError::Unexpected("bug".into())), tonic::Code::Internal)]
     fn maps_store_failures(#[case] e: StatsError, #[case] code: tonic::Code) {
         let status = status(e);

@@ -55,6 +55,12 @@ impl Problem {
                     "the link store is unavailable; try again shortly",
                 )
             }
+            RepoError::CircuitOpen => Self::new(
+                StatusCode::ServiceUnavailable,
+                "circuit-open",
+                "Service Unavailable",
+                "the link store has been failing; calls to it are paused while it recovers",
+            ),
             RepoError::CodeTaken | RepoError::Unexpected(_) => Self::internal(e),
         }
     }

@@ -22,9 +22,9 @@ use tide::http::{Request, Response};
 
 use application::Links;
 
-use crate::app;
 use crate::problem::Problem;
 use crate::state::{HttpSettings, State};
+use crate::{Guards, app};
 
 /// After a response that closes its connection (a refused oversized body), read at most this
 /// much more of the request before closing. Closing with unread data makes the kernel reset the
@@ -48,11 +48,12 @@ impl HttpServer {
         addr: SocketAddr,
         links: Arc<dyn Links>,
         settings: HttpSettings,
+        guards: Guards,
     ) -> io::Result<Self> {
         let drain_timeout = settings.drain_timeout;
         Ok(Self {
             listener: TcpListener::bind(addr).await?,
-            app: app(links, settings),
+            app: app(links, settings, guards),
             drain_timeout,
         })
     }
@@ -286,9 +287,14 @@ mod tests {
             handler_released.lock().unwrap().recv().unwrap();
             Ok(LongUrl::parse("https://example.com/").unwrap())
         });
-        let server = HttpServer::bind("127.0.0.1:0".parse().unwrap(), Arc::new(links), settings())
-            .await
-            .unwrap();
+        let server = HttpServer::bind(
+            "127.0.0.1:0".parse().unwrap(),
+            Arc::new(links),
+            settings(),
+            vec![],
+        )
+        .await
+        .unwrap();
         let addr = server.local_addr().unwrap();
         let (stop, stopped) = async_std::channel::bounded::<()>(1);
         let serving = async_std::task::spawn(server.serve(async move {

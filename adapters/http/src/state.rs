@@ -17,9 +17,10 @@ pub struct HttpSettings {
     pub drain_timeout: std::time::Duration,
 }
 
-/// tide's per-app state: cheap to clone, shared by every request.
+/// tide's per-app state: cheap to clone, shared by every request. Opaque outside this crate;
+/// public only so that middleware can name it.
 #[derive(Clone)]
-pub(crate) struct State {
+pub struct State {
     pub(crate) links: Arc<dyn Links>,
     pub(crate) settings: Arc<HttpSettings>,
 }

@@ -38,7 +38,10 @@ async fn call(links: MockLinks, method: Method, path: &str, body: Option<&str>) 
         req.set_body(body);
         req.set_content_type("application/json".into());
     }
-    app(Arc::new(links), settings()).respond(req).await.unwrap()
+    app(Arc::new(links), settings(), vec![])
+        .respond(req)
+        .await
+        .unwrap()
 }
 
 async fn problem(mut res: Response) -> Value {
@@ -149,13 +152,17 @@ async fn shorten_refuses_other_media_types_with_415() {
     req.set_body("original_url=https://example.com");
     req.set_content_type("application/x-www-form-urlencoded".into());
 
-    let res: Response = app(Arc::new(links), settings()).respond(req).await.unwrap();
+    let res: Response = app(Arc::new(links), settings(), vec![])
+        .respond(req)
+        .await
+        .unwrap();
 
     assert_eq!(res.status(), 415);
 }
 
 #[rstest]
 #[case(ShortenError::Repo(RepoError::Unavailable("down".into())), 503)]
+#[case(ShortenError::Repo(RepoError::CircuitOpen), 503)]
 #[case(ShortenError::Repo(RepoError::Unexpected("bug".into())), 500)]
 #[case(ShortenError::NoFreeCode { tries: 5 }, 500)]
 #[async_std::test]
@@ -196,7 +203,10 @@ async fn redirect_answers_302_uncached_and_passes_the_visit() {
     req.set_peer_addr(Some("198.51.100.7:5555"));
     req.insert_header("user-agent", "curl/8");
 
-    let res: Response = app(Arc::new(links), settings()).respond(req).await.unwrap();
+    let res: Response = app(Arc::new(links), settings(), vec![])
+        .respond(req)
+        .await
+        .unwrap();
 
     assert_eq!(res.status(), 302);
     assert_eq!(res["location"], "https://example.com/a");

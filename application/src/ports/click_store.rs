@@ -6,6 +6,10 @@ pub enum StoreError {
     /// The store can't be reached or didn't answer in time; worth retrying later.
     #[error("click store unavailable: {0}")]
     Unavailable(String),
+    /// Not even tried: the store has been failing, and its circuit breaker is giving it room
+    /// to recover. Worth retrying later.
+    #[error("click store circuit breaker is open")]
+    CircuitOpen,
     /// Anything else the store reported.
     #[error("click store failed: {0}")]
     Unexpected(String),

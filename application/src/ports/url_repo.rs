@@ -16,6 +16,10 @@ pub enum RepoError {
     /// The store can't be reached or didn't answer in time; worth retrying later.
     #[error("link store unavailable: {0}")]
     Unavailable(String),
+    /// Not even tried: the store has been failing, and its circuit breaker is giving it room
+    /// to recover. Worth retrying later.
+    #[error("link store circuit breaker is open")]
+    CircuitOpen,
     /// Anything else the store reported.
     #[error("link store failed: {0}")]
     Unexpected(String),

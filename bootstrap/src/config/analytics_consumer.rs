@@ -1,10 +1,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use adapter_postgres::PgConfig;
 use serde::Deserialize;
 
-use super::sections::{DatabaseFile, KafkaConfig};
+use super::sections::{DatabaseConfig, DatabaseFile, KafkaConfig};
 use super::{ConfigError, Env, Setting, log_filter, millis, positive, read_file};
 
 const BUILT_IN: &str = include_str!("../../etc/analytics-consumer.yaml");
@@ -17,7 +16,7 @@ pub struct AnalyticsConsumerConfig {
     pub batch_size: usize,
     pub batch_wait: Duration,
     pub session_timeout: Duration,
-    pub database: PgConfig,
+    pub database: DatabaseConfig,
     /// An mmdb country database; `None` counts every click's country as XX.
     pub geoip_database: Option<PathBuf>,
     pub log_filter: String,

@@ -1,9 +1,8 @@
 use std::net::SocketAddr;
 
-use adapter_postgres::PgConfig;
 use serde::Deserialize;
 
-use super::sections::DatabaseFile;
+use super::sections::{DatabaseConfig, DatabaseFile, GuardsConfig, GuardsFile};
 use super::{ConfigError, Env, Setting, log_filter, read_file};
 
 const BUILT_IN: &str = include_str!("../../etc/analytics-rpc.yaml");
@@ -12,7 +11,8 @@ const BUILT_IN: &str = include_str!("../../etc/analytics-rpc.yaml");
 #[derive(Debug, Clone)]
 pub struct AnalyticsRpcConfig {
     pub grpc_addr: SocketAddr,
-    pub database: PgConfig,
+    pub guards: GuardsConfig,
+    pub database: DatabaseConfig,
     pub log_filter: String,
 }
 
@@ -28,6 +28,9 @@ struct File {
 #[serde(deny_unknown_fields)]
 struct GrpcFile {
     addr: String,
+    timeout_ms: u64,
+    cpu_threshold: u64,
+    shedding: bool,
 }
 
 impl AnalyticsRpcConfig {
@@ -42,6 +45,12 @@ impl AnalyticsRpcConfig {
         let file: File = read_file(args, BUILT_IN)?;
         Ok(Self {
             grpc_addr: Setting::new(env, "GRPC_ADDR", "grpc.addr", file.grpc.addr).socket_addr()?,
+            guards: GuardsFile {
+                timeout_ms: file.grpc.timeout_ms,
+                cpu_threshold: file.grpc.cpu_threshold,
+                shedding: file.grpc.shedding,
+            }
+            .load("grpc")?,
             database: file.database.load(env)?,
             log_filter: log_filter(env, file.log)?,
         })

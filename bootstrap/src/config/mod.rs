@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 
 pub use analytics_consumer::AnalyticsConsumerConfig;
 pub use analytics_rpc::AnalyticsRpcConfig;
-pub use sections::KafkaConfig;
+pub use sections::{DatabaseConfig, GuardsConfig, KafkaConfig};
 pub use url_api::UrlApiConfig;
 
 /// A setting that can't be used: where it came from and what is wrong with it.

@@ -1,5 +1,7 @@
 //! Parts of the configuration that several binaries share, each validated the same way.
 
+use std::time::Duration;
+
 use adapter_postgres::PgConfig;
 use serde::Deserialize;
 
@@ -11,11 +13,20 @@ pub(super) struct DatabaseFile {
     url: String,
     max_connections: u32,
     acquire_timeout_ms: u64,
+    query_timeout_ms: u64,
+}
+
+/// The pool, and how long one call to the database may take before it is abandoned (and
+/// counted against the database's breaker).
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    pub pool: PgConfig,
+    pub query_timeout: Duration,
 }
 
 impl DatabaseFile {
-    pub(super) fn load(self, env: &impl Env) -> Result<PgConfig, ConfigError> {
-        Ok(PgConfig {
+    pub(super) fn load(self, env: &impl Env) -> Result<DatabaseConfig, ConfigError> {
+        let pool = PgConfig {
             url: Setting::new(env, "DATABASE_URL", "database.url", self.url).postgres_url()?,
             max_connections: u32::try_from(positive(
                 "database.max_connections",
@@ -23,6 +34,44 @@ impl DatabaseFile {
             )?)
             .unwrap_or(u32::MAX),
             acquire_timeout: millis("database.acquire_timeout_ms", self.acquire_timeout_ms)?,
+        };
+        Ok(DatabaseConfig {
+            pool,
+            query_timeout: millis("database.query_timeout_ms", self.query_timeout_ms)?,
+        })
+    }
+}
+
+/// The guard settings as a server's section of the file has them.
+pub(super) struct GuardsFile {
+    pub(super) timeout_ms: u64,
+    pub(super) cpu_threshold: u64,
+    pub(super) shedding: bool,
+}
+
+/// A server's inbound guards (go-zero's defaults in the shipped files).
+#[derive(Debug, Clone, Copy)]
+pub struct GuardsConfig {
+    /// A request (or call) taking longer is abandoned.
+    pub timeout: Duration,
+    /// Per mille of the CPU limit above which load is shed.
+    pub cpu_threshold: u64,
+    /// Off in development, where a busy laptop shouldn't refuse requests.
+    pub shedding: bool,
+}
+
+impl GuardsFile {
+    pub(super) fn load(self, section: &str) -> Result<GuardsConfig, ConfigError> {
+        if !(1..=999).contains(&self.cpu_threshold) {
+            return Err(ConfigError::new(
+                format!("{section}.cpu_threshold"),
+                "must be between 1 and 999 (per mille of the CPU limit)",
+            ));
+        }
+        Ok(GuardsConfig {
+            timeout: millis(&format!("{section}.timeout_ms"), self.timeout_ms)?,
+            cpu_threshold: self.cpu_threshold,
+            shedding: self.shedding,
         })
     }
 }

@@ -1,10 +1,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use adapter_postgres::PgConfig;
 use serde::Deserialize;
 
-use super::sections::{DatabaseFile, KafkaConfig};
+use super::sections::{DatabaseConfig, DatabaseFile, GuardsConfig, GuardsFile, KafkaConfig};
 use super::{ConfigError, Env, Setting, log_filter, millis, positive, read_file};
 
 const BUILT_IN: &str = include_str!("../../etc/url-api.yaml");
@@ -17,7 +16,10 @@ pub struct UrlApiConfig {
     pub max_body_bytes: usize,
     pub drain_timeout: Duration,
     pub trust_proxy_headers: bool,
-    pub database: PgConfig,
+    /// Requests in progress at once; more get 503.
+    pub max_conns: usize,
+    pub guards: GuardsConfig,
+    pub database: DatabaseConfig,
     pub kafka: KafkaConfig,
     /// On shutdown, how long queued click events may take to reach Kafka.
     pub flush_timeout: Duration,
@@ -60,6 +62,10 @@ struct HttpFile {
     max_body_bytes: u64,
     drain_timeout_ms: u64,
     trust_proxy_headers: bool,
+    max_conns: u64,
+    timeout_ms: u64,
+    cpu_threshold: u64,
+    shedding: bool,
 }
 
 impl UrlApiConfig {
@@ -82,6 +88,14 @@ impl UrlApiConfig {
                 .map_err(|_| ConfigError::new("http.max_body_bytes", "is too large"))?,
             drain_timeout: millis("http.drain_timeout_ms", file.http.drain_timeout_ms)?,
             trust_proxy_headers: file.http.trust_proxy_headers,
+            max_conns: usize::try_from(positive("http.max_conns", file.http.max_conns)?)
+                .unwrap_or(usize::MAX),
+            guards: GuardsFile {
+                timeout_ms: file.http.timeout_ms,
+                cpu_threshold: file.http.cpu_threshold,
+                shedding: file.http.shedding,
+            }
+            .load("http")?,
             database: file.database.load(env)?,
             kafka: KafkaConfig::load(env, file.kafka.brokers, file.kafka.topic)?,
             flush_timeout: millis("kafka.flush_timeout_ms", file.kafka.flush_timeout_ms)?,
@@ -123,7 +137,7 @@ mod tests {
         assert_eq!(config.base_url, "http://localhost:8080");
         assert_eq!(config.max_body_bytes, 1024 * 1024);
         assert_eq!(
-            config.database.url,
+            config.database.pool.url,
             "postgres://postgres:postgres@localhost:5432/shortener"
         );
         assert_eq!(config.log_filter, "info");
@@ -143,7 +157,7 @@ mod tests {
         .unwrap();
         assert_eq!(config.http_addr, "127.0.0.1:0".parse().unwrap());
         assert_eq!(config.base_url, "https://sho.rt");
-        assert_eq!(config.database.url, "postgres://u:p@db:5432/x");
+        assert_eq!(config.database.pool.url, "postgres://u:p@db:5432/x");
         assert_eq!(config.log_filter, "debug,sqlx=warn");
     }
 

@@ -1,0 +1,214 @@
+//! CPU usage as go-zero measures it (core/stat/usage.go, internal/cpu_linux.go): the process's
+//! cgroup CPU time against the machine's, every 250 ms, in per mille of the cgroup's CPU limit,
+//! smoothed as usage = 0.95 * previous + 0.05 * current.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Recent CPU usage, per mille of what this process may use (0..=1000).
+pub trait CpuUsage: Send + Sync + 'static {
+    fn per_mille(&self) -> u64;
+}
+
+/// A usage that is set by hand: tests, and the switch that turns shedding off.
+#[derive(Debug, Default)]
+pub struct FixedCpu(AtomicU64);
+
+impl FixedCpu {
+    pub fn new(per_mille: u64) -> Self {
+        Self(AtomicU64::new(per_mille))
+    }
+
+    pub fn set(&self, per_mille: u64) {
+        self.0.store(per_mille, Ordering::SeqCst);
+    }
+}
+
+impl CpuUsage for FixedCpu {
+    fn per_mille(&self) -> u64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+const SAMPLE_EVERY: Duration = Duration::from_millis(250);
+const BETA: f64 = 0.95;
+
+/// The sampler over /proc and the cgroup files, on a thread of its own.
+#[derive(Debug)]
+pub struct ProcCpu {
+    smoothed: Arc<AtomicU64>,
+}
+
+impl ProcCpu {
+    /// Starts sampling. Where the files can't be read (not Linux), usage stays 0 and nothing
+    /// is ever shed.
+    pub fn start() -> Self {
+        let smoothed = Arc::new(AtomicU64::new(0));
+        let shared = Arc::clone(&smoothed);
+        let spawned = std::thread::Builder::new()
+            .name("cpu-sampler".into())
+            .spawn(move || {
+                let mut previous = Sample::read();
+                let mut usage = 0.0_f64;
+                loop {
+                    std::thread::sleep(SAMPLE_EVERY);
+                    let current = Sample::read();
+                    if let (Some(before), Some(now)) = (previous, current) {
+                        usage = usage * BETA + now.per_mille_since(&before) * (1.0 - BETA);
+                        shared.store(usage.round() as u64, Ordering::Relaxed);
+                    }
+                    previous = current;
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "no CPU sampler: load shedding is off");
+        }
+        Self { smoothed }
+    }
+}
+
+impl CpuUsage for ProcCpu {
+    fn per_mille(&self) -> u64 {
+        self.smoothed.load(Ordering::Relaxed)
+    }
+}
+
+/// One reading: CPU time this process's cgroup has used, and the machine's total, in ns.
+#[derive(Debug, Clone, Copy)]
+struct Sample {
+    used_ns: u64,
+    machine_ns: u64,
+    cores: f64,
+    limit_cores: f64,
+}
+
+impl Sample {
+    fn read() -> Option<Self> {
+        let (machine_ns, cores) = machine_cpu()?;
+        let used_ns = cgroup_usage_ns().or_else(process_usage_ns)?;
+        Some(Self {
+            used_ns,
+            machine_ns,
+            cores,
+            limit_cores: cgroup_limit_cores().unwrap_or(cores).min(cores),
+        })
+    }
+
+    fn per_mille_since(&self, before: &Self) -> f64 {
+        let used = self.used_ns.saturating_sub(before.used_ns) as f64;
+        let total = self.machine_ns.saturating_sub(before.machine_ns) as f64;
+        if total <= 0.0 || self.limit_cores <= 0.0 {
+            return 0.0;
+        }
+        (used * self.cores * 1000.0 / (total * self.limit_cores)).min(1000.0)
+    }
+}
+
+/// USER_HZ, the unit of /proc/stat, is 100 on every Linux build that matters.
+const NS_PER_TICK: u64 = 10_000_000;
+
+/// Total CPU time of the machine (all cores) and the number of cores, from /proc/stat.
+fn machine_cpu() -> Option<(u64, f64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let mut lines = stat.lines();
+    let total: u64 = lines
+        .next()?
+        .strip_prefix("cpu ")?
+        .split_whitespace()
+        .filter_map(|n| n.parse::<u64>().ok())
+        .sum();
+    let cores = lines
+        .filter(|l| l.starts_with("cpu") && l.as_bytes().get(3).is_some_and(u8::is_ascii_digit))
+        .count();
+    Some((total * NS_PER_TICK, cores.max(1) as f64))
+}
+
+fn cgroup_usage_ns() -> Option<u64> {
+    // cgroup v2, then v1.
+    if let Ok(stat) = std::fs::read_to_string("/sys/fs/cgroup/cpu.stat") {
+        let usec = stat
+            .lines()
+            .find_map(|l| l.strip_prefix("usage_usec "))?
+            .trim()
+            .parse::<u64>()
+            .ok()?;
+        return Some(usec * 1000);
+    }
+    std::fs::read_to_string("/sys/fs/cgroup/cpuacct/cpuacct.usage")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Outside any readable cgroup: this process's own CPU time, from /proc/self/stat.
+fn process_usage_ns() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) * NS_PER_TICK)
+}
+
+fn cgroup_limit_cores() -> Option<f64> {
+    if let Ok(max) = std::fs::read_to_string("/sys/fs/cgroup/cpu.max") {
+        let mut parts = max.split_whitespace();
+        let quota = parts.next()?.parse::<f64>().ok()?; // "max" (no limit) fails here
+        let period = parts.next()?.parse::<f64>().ok()?;
+        return (period > 0.0).then_some(quota / period);
+    }
+    let quota: f64 = std::fs::read_to_string("/sys/fs/cgroup/cpu/cpu.cfs_quota_us")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    let period: f64 = std::fs::read_to_string("/sys/fs/cgroup/cpu/cpu.cfs_period_us")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    (quota > 0.0 && period > 0.0).then_some(quota / period)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usage_is_per_mille_of_the_limit() {
+        let before = Sample {
+            used_ns: 0,
+            machine_ns: 0,
+            cores: 2.0,
+            limit_cores: 2.0,
+        };
+        // One core busy for a second on a two-core machine with no limit: half of it.
+        let after = Sample {
+            used_ns: 1_000_000_000,
+            machine_ns: 2_000_000_000,
+            ..before
+        };
+        assert!((after.per_mille_since(&before) - 500.0).abs() < 1e-9);
+        // The same with a one-core limit: all of it.
+        let limited = Sample {
+            limit_cores: 1.0,
+            ..after
+        };
+        assert!(
+            (limited.per_mille_since(&Sample {
+                limit_cores: 1.0,
+                ..before
+            }) - 1000.0)
+                .abs()
+                < 1e-9
+        );
+    }
+
+    #[test]
+    fn reads_this_machine() {
+        let sample = Sample::read().expect("/proc and a cgroup or /proc/self on Linux");
+        assert!(sample.cores >= 1.0 && sample.limit_cores > 0.0 && sample.machine_ns > 0);
+    }
+}

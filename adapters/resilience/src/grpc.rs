@@ -1,0 +1,350 @@
+//! Inbound guards for a tonic server, as tower layers. go-zero's order, outermost first:
+//! [`BreakerLayer`] -> [`SheddingLayer`] -> [`TimeoutLayer`] -> service. Rejections are gRPC
+//! statuses: UNAVAILABLE (breaker), RESOURCE_EXHAUSTED (shedding), DEADLINE_EXCEEDED (timeout).
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use http::{Request, Response};
+use tonic::body::Body;
+use tonic::{Code, Status};
+use tower::{Layer, Service};
+
+use crate::breaker::Breaker;
+use crate::clock::{Clock, Random};
+use crate::shedder::Shedder;
+
+type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
+
+/// The gRPC status of a response, as tonic sends errors (trailers-only: in the headers). A
+/// response without one in its headers is a success whose status comes in the trailers.
+fn code_of(res: &Response<Body>) -> Code {
+    res.headers()
+        .get("grpc-status")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<i32>().ok())
+        .map_or(Code::Ok, Code::from_i32)
+}
+
+fn reject<E>(status: Status) -> BoxFuture<Response<Body>, E> {
+    Box::pin(async move { Ok(status.into_http()) })
+}
+
+/// Sheds calls while the CPU is overloaded: RESOURCE_EXHAUSTED "service overloaded".
+#[derive(Debug, Clone)]
+pub struct SheddingLayer {
+    shedder: Arc<Shedder>,
+}
+
+impl SheddingLayer {
+    pub fn new(shedder: Arc<Shedder>) -> Self {
+        Self { shedder }
+    }
+}
+
+impl<S> Layer<S> for SheddingLayer {
+    type Service = Shedding<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Shedding {
+            inner,
+            shedder: Arc::clone(&self.shedder),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Shedding<S> {
+    inner: S,
+    shedder: Arc<Shedder>,
+}
+
+impl<S, B> Service<Request<B>> for Shedding<S>
+where
+    S: Service<Request<B>, Response = Response<Body>>,
+    S::Future: Send + 'static,
+{
+    type Response = Response<Body>;
+    type Error = S::Error;
+    type Future = BoxFuture<Response<Body>, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        let Ok(ticket) = self.shedder.allow() else {
+            return reject(Status::resource_exhausted("service overloaded"));
+        };
+        let call = self.inner.call(req);
+        Box::pin(async move {
+            let res = call.await?;
+            // As go-zero: only a call that ran out of time counts as lacking capacity.
+            if code_of(&res) == Code::DeadlineExceeded {
+                ticket.fail();
+            } else {
+                ticket.pass();
+            }
+            Ok(res)
+        })
+    }
+}
+
+/// Abandons a call that takes longer than the limit: DEADLINE_EXCEEDED.
+#[derive(Debug, Clone, Copy)]
+pub struct TimeoutLayer {
+    limit: Duration,
+}
+
+impl TimeoutLayer {
+    pub fn new(limit: Duration) -> Self {
+        Self { limit }
+    }
+}
+
+impl<S> Layer<S> for TimeoutLayer {
+    type Service = Timeout<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Timeout {
+            inner,
+            limit: self.limit,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Timeout<S> {
+    inner: S,
+    limit: Duration,
+}
+
+impl<S, B> Service<Request<B>> for Timeout<S>
+where
+    S: Service<Request<B>, Response = Response<Body>>,
+    S::Future: Send + 'static,
+{
+    type Response = Response<Body>;
+    type Error = S::Error;
+    type Future = BoxFuture<Response<Body>, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        let (call, limit) = (self.inner.call(req), self.limit);
+        Box::pin(async move {
+            match tokio::time::timeout(limit, call).await {
+                Ok(res) => res,
+                Err(_) => Ok(Status::deadline_exceeded(format!(
+                    "no answer within {} ms",
+                    limit.as_millis()
+                ))
+                .into_http()),
+            }
+        })
+    }
+}
+
+/// One breaker per served method, judging the method's own answers: calls are refused with
+/// UNAVAILABLE while a method keeps failing (by `counts_as_failure`), so a struggling
+/// dependency behind it gets room to recover.
+#[derive(Clone)]
+pub struct BreakerLayer {
+    breakers: Arc<Mutex<HashMap<String, Arc<Breaker>>>>,
+    counts_as_failure: fn(Code) -> bool,
+    clock: Arc<dyn Clock>,
+    random: Arc<dyn Random>,
+}
+
+impl std::fmt::Debug for BreakerLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BreakerLayer").finish_non_exhaustive()
+    }
+}
+
+impl BreakerLayer {
+    pub fn new(
+        counts_as_failure: fn(Code) -> bool,
+        clock: Arc<dyn Clock>,
+        random: Arc<dyn Random>,
+    ) -> Self {
+        Self {
+            breakers: Arc::default(),
+            counts_as_failure,
+            clock,
+            random,
+        }
+    }
+
+    fn breaker(&self, method: &str) -> Arc<Breaker> {
+        let mut breakers = self.breakers.lock().unwrap_or_else(PoisonError::into_inner);
+        Arc::clone(breakers.entry(method.to_owned()).or_insert_with(|| {
+            Arc::new(Breaker::new(
+                format!("grpc-server:{method}"),
+                Arc::clone(&self.clock),
+                Arc::clone(&self.random),
+            ))
+        }))
+    }
+}
+
+impl<S> Layer<S> for BreakerLayer {
+    type Service = Breaking<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Breaking {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Breaking<S> {
+    inner: S,
+    layer: BreakerLayer,
+}
+
+impl<S, B> Service<Request<B>> for Breaking<S>
+where
+    S: Service<Request<B>, Response = Response<Body>>,
+    S::Future: Send + 'static,
+{
+    type Response = Response<Body>;
+    type Error = S::Error;
+    type Future = BoxFuture<Response<Body>, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        let breaker = self.layer.breaker(req.uri().path());
+        let Ok(ticket) = breaker.allow() else {
+            return reject(Status::unavailable("circuit breaker is open"));
+        };
+        let counts_as_failure = self.layer.counts_as_failure;
+        let call = self.inner.call(req);
+        Box::pin(async move {
+            let res = call.await?;
+            if counts_as_failure(code_of(&res)) {
+                ticket.failure();
+            } else {
+                ticket.success();
+            }
+            Ok(res)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+
+    use tower::ServiceExt;
+
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::cpu::FixedCpu;
+
+    /// A service answering every call with `code` (after `delay`).
+    fn answering(
+        code: Code,
+        delay: Duration,
+    ) -> impl Service<
+        Request<()>,
+        Response = Response<Body>,
+        Error = Infallible,
+        Future = BoxFuture<Response<Body>, Infallible>,
+    > + Clone {
+        tower::service_fn(
+            move |_req: Request<()>| -> BoxFuture<Response<Body>, Infallible> {
+                Box::pin(async move {
+                    tokio::time::sleep(delay).await;
+                    Ok(if code == Code::Ok {
+                        Response::new(Body::empty())
+                    } else {
+                        Status::new(code, "x").into_http()
+                    })
+                })
+            },
+        )
+    }
+
+    fn request() -> Request<()> {
+        Request::builder()
+            .uri("/analytics.v1.Analytics/GetClickCount")
+            .body(())
+            .unwrap()
+    }
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap()
+    }
+
+    fn breaker_layer() -> BreakerLayer {
+        fn internal_only(code: Code) -> bool {
+            code == Code::Internal
+        }
+        BreakerLayer::new(
+            internal_only,
+            Arc::new(ManualClock::default()),
+            Arc::new(0.0),
+        )
+    }
+
+    #[test]
+    fn the_breaker_opens_on_failing_codes_only() {
+        rt().block_on(async {
+            let failing = breaker_layer().layer(answering(Code::Internal, Duration::ZERO));
+            for _ in 0..6 {
+                let res = failing.clone().oneshot(request()).await.unwrap();
+                assert_eq!(code_of(&res), Code::Internal);
+            }
+            let res = failing.clone().oneshot(request()).await.unwrap();
+            assert_eq!(code_of(&res), Code::Unavailable);
+
+            let refusing = breaker_layer().layer(answering(Code::InvalidArgument, Duration::ZERO));
+            for _ in 0..20 {
+                let res = refusing.clone().oneshot(request()).await.unwrap();
+                assert_eq!(code_of(&res), Code::InvalidArgument);
+            }
+        });
+    }
+
+    #[test]
+    fn a_slow_call_is_a_deadline_exceeded() {
+        rt().block_on(async {
+            let service = TimeoutLayer::new(Duration::from_millis(10))
+                .layer(answering(Code::Ok, Duration::from_secs(3600)));
+            let res = service.oneshot(request()).await.unwrap();
+            assert_eq!(code_of(&res), Code::DeadlineExceeded);
+        });
+    }
+
+    #[test]
+    fn shedding_answers_resource_exhausted() {
+        rt().block_on(async {
+            let shedder = Arc::new(Shedder::new(
+                Arc::new(FixedCpu::new(1000)),
+                Arc::new(ManualClock::default()),
+                900,
+            ));
+            let mut held: Vec<_> = (0..50).map(|_| shedder.allow().unwrap()).collect();
+            held.drain(..10).for_each(crate::ShedTicket::fail);
+            let service = SheddingLayer::new(shedder).layer(answering(Code::Ok, Duration::ZERO));
+            let res = service.oneshot(request()).await.unwrap();
+            assert_eq!(code_of(&res), Code::ResourceExhausted);
+            drop(held);
+        });
+    }
+}

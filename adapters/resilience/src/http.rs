@@ -1,0 +1,272 @@
+//! Inbound guards for a tide server, as middleware. go-zero's order, outermost first:
+//! [`MaxConns`] -> [`LoadShedding`] -> [`RequestTimeout`] -> [`Recover`] -> (body limit, in the
+//! HTTP adapter) -> handler. Each rejection is an RFC 7807 problem.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use futures::FutureExt;
+use tide::utils::async_trait;
+use tide::{Middleware, Next, Request, Response, StatusCode};
+
+use crate::shedder::Shedder;
+
+/// An RFC 7807 body for a guard's rejection; same shape as the HTTP adapter's.
+fn problem(status: StatusCode, slug: &str, detail: &str) -> Response {
+    let body = serde_json::json!({
+        "type": format!("urn:shortener:problem:{slug}"),
+        "title": status.canonical_reason(),
+        "status": status as u16,
+        "detail": detail,
+    });
+    Response::builder(status)
+        .content_type("application/problem+json")
+        .body(body.to_string())
+        .build()
+}
+
+/// At most this many requests in progress at once; the next is refused at once with 503
+/// rather than queued (go-zero's MaxConns, which also counts requests, not sockets).
+#[derive(Debug)]
+pub struct MaxConns {
+    limit: usize,
+    active: AtomicUsize,
+}
+
+impl MaxConns {
+    pub fn new(limit: usize) -> Self {
+        Self {
+            limit,
+            active: AtomicUsize::new(0),
+        }
+    }
+}
+
+/// Gives the slot back however the request ends, panics and cancellations included.
+struct Slot<'a>(&'a AtomicUsize);
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+#[async_trait]
+impl<S: Clone + Send + Sync + 'static> Middleware<S> for MaxConns {
+    async fn handle(&self, req: Request<S>, next: Next<'_, S>) -> tide::Result {
+        if self.active.fetch_add(1, Ordering::SeqCst) >= self.limit {
+            self.active.fetch_sub(1, Ordering::SeqCst);
+            return Ok(problem(
+                StatusCode::ServiceUnavailable,
+                "too-many-requests-in-progress",
+                "the server is at its limit of concurrent requests; try again shortly",
+            ));
+        }
+        let _slot = Slot(&self.active);
+        Ok(next.run(req).await)
+    }
+}
+
+/// Sheds requests while the CPU is overloaded (see [`Shedder`]); 503 when it does.
+#[derive(Debug)]
+pub struct LoadShedding {
+    shedder: Arc<Shedder>,
+}
+
+impl LoadShedding {
+    pub fn new(shedder: Arc<Shedder>) -> Self {
+        Self { shedder }
+    }
+}
+
+#[async_trait]
+impl<S: Clone + Send + Sync + 'static> Middleware<S> for LoadShedding {
+    async fn handle(&self, req: Request<S>, next: Next<'_, S>) -> tide::Result {
+        let Ok(ticket) = self.shedder.allow() else {
+            return Ok(problem(
+                StatusCode::ServiceUnavailable,
+                "overloaded",
+                "the server is overloaded; try again shortly",
+            ));
+        };
+        let res = next.run(req).await;
+        // A 503 means the request didn't get the capacity it needed.
+        if res.status() == StatusCode::ServiceUnavailable {
+            ticket.fail();
+        } else {
+            ticket.pass();
+        }
+        Ok(res)
+    }
+}
+
+/// Abandons a request that takes longer than the limit: 503 with a problem body.
+#[derive(Debug)]
+pub struct RequestTimeout {
+    limit: Duration,
+}
+
+impl RequestTimeout {
+    pub fn new(limit: Duration) -> Self {
+        Self { limit }
+    }
+}
+
+#[async_trait]
+impl<S: Clone + Send + Sync + 'static> Middleware<S> for RequestTimeout {
+    async fn handle(&self, req: Request<S>, next: Next<'_, S>) -> tide::Result {
+        match async_std::future::timeout(self.limit, next.run(req)).await {
+            Ok(res) => Ok(res),
+            Err(_) => Ok(problem(
+                StatusCode::ServiceUnavailable,
+                "timeout",
+                &format!("the request took longer than {} ms", self.limit.as_millis()),
+            )),
+        }
+    }
+}
+
+/// A handler that panics answers 500, and the server goes on.
+#[derive(Debug, Default)]
+pub struct Recover;
+
+#[async_trait]
+impl<S: Clone + Send + Sync + 'static> Middleware<S> for Recover {
+    async fn handle(&self, req: Request<S>, next: Next<'_, S>) -> tide::Result {
+        match AssertUnwindSafe(next.run(req)).catch_unwind().await {
+            Ok(res) => Ok(res),
+            Err(panic) => {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(ToString::to_string)
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                tracing::error!(panic = %what, "handler panicked");
+                Ok(problem(
+                    StatusCode::InternalServerError,
+                    "internal",
+                    "the server failed to handle this request",
+                ))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+
+    use tide::http::{Method, Url};
+
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::cpu::FixedCpu;
+
+    async fn call(app: &tide::Server<()>, path: &str) -> tide::http::Response {
+        let req =
+            tide::http::Request::new(Method::Get, Url::parse(&format!("http://t{path}")).unwrap());
+        app.respond(req).await.unwrap()
+    }
+
+    async fn body(mut res: tide::http::Response) -> serde_json::Value {
+        assert_eq!(
+            res.content_type().unwrap().essence(),
+            "application/problem+json"
+        );
+        res.body_json().await.unwrap()
+    }
+
+    #[async_std::test]
+    async fn max_conns_refuses_the_request_over_the_limit_and_frees_slots() {
+        let (entered, in_handler) = mpsc::channel::<()>();
+        let (release, released) = mpsc::channel::<()>();
+        let released = std::sync::Mutex::new(released);
+        let mut app = tide::new();
+        app.with(MaxConns::new(1));
+        app.at("/slow").get(move |_| {
+            entered.send(()).unwrap();
+            released.lock().unwrap().recv().unwrap();
+            async { Ok("done") }
+        });
+        app.at("/fast").get(|_| async { Ok("fast") });
+        let app = Arc::new(app);
+
+        let holder = {
+            let app = Arc::clone(&app);
+            async_std::task::spawn(async move { call(&app, "/slow").await.status() })
+        };
+        async_std::task::spawn_blocking(move || in_handler.recv().unwrap()).await;
+
+        let refused = call(&app, "/fast").await;
+        assert_eq!(refused.status(), StatusCode::ServiceUnavailable);
+        assert_eq!(
+            body(refused).await["type"],
+            "urn:shortener:problem:too-many-requests-in-progress"
+        );
+
+        release.send(()).unwrap();
+        assert_eq!(holder.await, StatusCode::Ok);
+        assert_eq!(
+            call(&app, "/fast").await.status(),
+            StatusCode::Ok,
+            "the slot is free again"
+        );
+    }
+
+    #[async_std::test]
+    async fn a_slow_request_times_out_with_503() {
+        let mut app = tide::new();
+        app.with(RequestTimeout::new(Duration::from_millis(20)));
+        app.at("/").get(|_| async {
+            async_std::task::sleep(Duration::from_secs(3600)).await;
+            Ok("never")
+        });
+
+        let res = call(&app, "/").await;
+
+        assert_eq!(res.status(), StatusCode::ServiceUnavailable);
+        assert_eq!(
+            body(res).await["detail"],
+            "the request took longer than 20 ms"
+        );
+    }
+
+    #[async_std::test]
+    async fn a_panic_becomes_a_500() {
+        let mut app = tide::new();
+        app.with(Recover);
+        app.at("/").get(|_| async {
+            #[allow(clippy::panic)]
+            if true {
+                panic!("boom");
+            }
+            Ok("unreachable")
+        });
+
+        let res = call(&app, "/").await;
+
+        assert_eq!(res.status(), StatusCode::InternalServerError);
+        assert_eq!(body(res).await["status"], 500);
+    }
+
+    #[async_std::test]
+    async fn shedding_refuses_with_503_when_the_shedder_says_so() {
+        let cpu = Arc::new(FixedCpu::new(1000));
+        let clock = ManualClock::default();
+        let shedder = Arc::new(Shedder::new(cpu, Arc::new(clock), 900));
+        // Enough in flight, for long enough, to be over the limit of a hot CPU.
+        let mut held: Vec<_> = (0..50).map(|_| shedder.allow().unwrap()).collect();
+        held.drain(..10).for_each(crate::ShedTicket::fail);
+        let mut app = tide::new();
+        app.with(LoadShedding::new(shedder));
+        app.at("/").get(|_| async { Ok("ok") });
+
+        let res = call(&app, "/").await;
+
+        assert_eq!(res.status(), StatusCode::ServiceUnavailable);
+        assert_eq!(body(res).await["type"], "urn:shortener:problem:overloaded");
+        drop(held);
+    }
+}
