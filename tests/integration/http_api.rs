@@ -289,3 +289,45 @@ async fn stopping_refuses_new_connections() {
     let after = client.get(format!("http://{addr}/abcdefgh")).send().await;
     assert!(after.is_err(), "still serving after stop: {after:?}");
 }
+
+#[async_std::test]
+async fn over_max_conns_the_next_request_gets_503_at_once() {
+    use async_std::io::{ReadExt, WriteExt};
+    use async_std::net::TcpStream;
+
+    let db = TestDatabase::create().await;
+    let app = TestApp::spawn_with(&db.url, |config| config.max_conns = 1).await;
+    // Hold the only slot: a request whose body is still coming.
+    let mut held = TcpStream::connect(app.addr).await.unwrap();
+    held.write_all(
+        b"POST /api/v1/urls HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n\
+          Transfer-Encoding: chunked\r\n\r\n5\r\n{\"ori\r\n",
+    )
+    .await
+    .unwrap();
+
+    // The held request reaches the server on its own schedule: ask until it has.
+    let mut refused = None;
+    for _ in 0..200 {
+        let res = app.client.get(app.url("/abcdefgh")).send().await.unwrap();
+        if res.status() == StatusCode::SERVICE_UNAVAILABLE {
+            refused = Some(problem(res).await);
+            break;
+        }
+        async_std::task::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let refused = refused.expect("a request over max_conns was served");
+    assert_eq!(
+        refused["type"],
+        "urn:shortener:problem:too-many-requests-in-progress"
+    );
+
+    // The held request finishes (its body is not JSON), and its slot is free again.
+    held.write_all(b"0\r\n\r\n").await.unwrap();
+    let mut answer = [0_u8; 12];
+    held.read_exact(&mut answer).await.unwrap();
+    assert_eq!(&answer, b"HTTP/1.1 400");
+    let res = app.client.get(app.url("/abcdefgh")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    app.stop().await;
+}

@@ -10,8 +10,10 @@
 
 mod click_pipeline;
 mod end_to_end;
+mod faults;
 mod geoip_lookup;
 mod grpc_api;
 mod http_api;
 mod pg_url_repo;
+mod stack;
 mod url_api_app;

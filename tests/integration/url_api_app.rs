@@ -18,6 +18,14 @@ pub(crate) struct TestApp {
 
 impl TestApp {
     pub(crate) async fn spawn(database_url: &str) -> Self {
+        Self::spawn_with(database_url, |_| {}).await
+    }
+
+    /// With some settings changed from the shipped defaults.
+    pub(crate) async fn spawn_with(
+        database_url: &str,
+        configure: impl FnOnce(&mut UrlApiConfig),
+    ) -> Self {
         let vars = [
             ("HTTP_ADDR", "127.0.0.1:0".to_owned()),
             ("BASE_URL", BASE_URL.to_owned()),
@@ -32,6 +40,7 @@ impl TestApp {
         // The test machine's CPU is busy running tests: shedding would make results depend on
         // it. The shedder is tested on its own, with an injected CPU.
         config.guards.shedding = false;
+        configure(&mut config);
         let api = UrlApi::build(config).await.expect("url-api starts");
         let addr = api.local_addr();
         let (stop, stopped) = bounded::<()>(1);

@@ -33,6 +33,15 @@ impl TestKafka {
                 (format!("127.0.0.1:{port}"), Some(container))
             }
         };
+        Self::with_topic(brokers, container).await
+    }
+
+    /// A fresh topic on a broker the test runs itself (see `private`).
+    pub async fn on(brokers: &str) -> Self {
+        Self::with_topic(brokers.to_owned(), None).await
+    }
+
+    async fn with_topic(brokers: String, container: Option<ContainerAsync<Kafka>>) -> Self {
         let topic = format!("click-events-{}", uuid::Uuid::now_v7().simple());
         adapter_kafka::ensure_topic(&brokers, &topic, Duration::from_secs(30))
             .await

@@ -7,4 +7,7 @@ pub mod consumer;
 pub mod geoip;
 pub mod kafka;
 pub mod postgres;
+pub mod private;
+pub mod process;
+pub mod report;
 pub mod wait;

@@ -1,0 +1,98 @@
+//! The service binaries run as processes, as an operator runs them.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+/// One running binary; killed when dropped, so a failing test leaves nothing behind.
+pub struct Service {
+    child: Child,
+    /// The address from its "listening" log line, for the ones that listen.
+    addr: Option<String>,
+}
+
+impl Service {
+    /// Starts `binary` with `--config config` and the variables, and waits for its "listening"
+    /// (or "consuming") log line.
+    pub fn start(binary: &str, config: &str, vars: &[(&str, String)]) -> Self {
+        let path = binary_path(binary);
+        let mut child = Command::new(&path)
+            .args(["--config", config])
+            .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {}: {e}", path.display()));
+        let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+        let mut ready = false;
+        let mut addr = None;
+        for line in lines.by_ref() {
+            let line = line.expect("log line");
+            if line.contains("listening") || line.contains("consuming") {
+                ready = true;
+                addr = line.split("addr=").nth(1).map(|a| a.trim().to_owned());
+                break;
+            }
+        }
+        assert!(ready, "{binary} exited before it was ready");
+        // Keep draining the log so the process never blocks on a full pipe.
+        let name = binary.to_owned();
+        std::thread::spawn(move || {
+            lines
+                .map_while(Result::ok)
+                .for_each(|l| eprintln!("{name}: {l}"));
+        });
+        Self { child, addr }
+    }
+
+    pub fn addr(&self) -> &str {
+        self.addr.as_deref().unwrap_or_default()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Threads the process has now (from /proc).
+    pub fn threads(&self) -> usize {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .expect("/proc/PID/status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("Threads:"))
+            .and_then(|n| n.trim().parse().ok())
+            .expect("a Threads: line")
+    }
+
+    /// SIGKILL: no shutdown path runs, like a crash or an OOM kill.
+    pub fn kill(mut self) {
+        self.child.kill().expect("kill");
+        self.child.wait().expect("wait");
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A binary built beside this test: `cargo test --workspace` builds them for bootstrap's own
+/// tests; `cargo build -p bootstrap` does when this crate is tested alone.
+pub fn binary_path(name: &str) -> PathBuf {
+    // target/debug/deps/integration-… → target/debug/<name>
+    let exe = std::env::current_exe().expect("test executable");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target directory");
+    let path = dir.join(name);
+    assert!(
+        path.is_file(),
+        "{} is not built: run cargo build -p bootstrap",
+        path.display()
+    );
+    path
+}
