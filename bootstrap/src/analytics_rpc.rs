@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use adapter_postgres::PgStatsStore;
-use adapter_resilience::grpc::{BreakerLayer, SheddingLayer, TimeoutLayer};
+use adapter_resilience::grpc::{Breakers, Shedding, TimeoutLayer};
 use adapter_resilience::{Guard, MonotonicClock, Resilient, Shedder, ThreadRandom};
 use application::AnalyticsService;
 use tokio::net::TcpListener;
@@ -68,12 +68,12 @@ impl AnalyticsRpc {
         tracing::info!(addr = %self.addr, "analytics-rpc listening");
         // Inbound, outermost first, in go-zero's order: breaker -> shedding -> timeout.
         let shedding = self.guards.shedding.then(|| {
-            SheddingLayer::new(Arc::new(Shedder::for_this_process(
+            Shedding::layer(Arc::new(Shedder::for_this_process(
                 self.guards.cpu_threshold,
             )))
         });
         let guards = ServiceBuilder::new()
-            .layer(BreakerLayer::new(
+            .layer(Breakers::layer(
                 adapter_grpc::counts_as_failure,
                 Arc::new(MonotonicClock::new()),
                 Arc::new(ThreadRandom),

@@ -1,5 +1,5 @@
 //! Inbound guards for a tonic server, as tower layers. go-zero's order, outermost first:
-//! [`BreakerLayer`] -> [`SheddingLayer`] -> [`TimeoutLayer`] -> service. Rejections are gRPC
+//! [`Breakers::layer`] -> [`Shedding::layer`] -> [`TimeoutLayer`] -> service. Rejections are gRPC
 //! statuses: UNAVAILABLE (breaker), RESOURCE_EXHAUSTED (shedding), DEADLINE_EXCEEDED (timeout).
 
 use std::collections::HashMap;
@@ -14,9 +14,9 @@ use tonic::body::Body;
 use tonic::{Code, Status};
 use tower::{Layer, Service};
 
-use crate::breaker::Breaker;
+use crate::breaker::{Breaker, BreakerTicket};
 use crate::clock::{Clock, Random};
-use crate::shedder::Shedder;
+use crate::shedder::{ShedTicket, Shedder};
 
 type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
 
@@ -30,43 +30,49 @@ fn code_of(res: &Response<Body>) -> Code {
         .map_or(Code::Ok, Code::from_i32)
 }
 
-fn reject<E>(status: Status) -> BoxFuture<Response<Body>, E> {
-    Box::pin(async move { Ok(status.into_http()) })
+/// A guard that admits or refuses a call before it runs, and learns from its gRPC status after.
+pub trait Admission: Clone + Send + Sync + 'static {
+    type Ticket: Send + 'static;
+    /// # Errors
+    /// The status to answer with instead of running the call.
+    fn admit(&self, method: &str) -> Result<Self::Ticket, Status>;
+    fn settle(ticket: Self::Ticket, code: Code);
 }
 
-/// Sheds calls while the CPU is overloaded: RESOURCE_EXHAUSTED "service overloaded".
+/// Runs every call through an [`Admission`].
 #[derive(Debug, Clone)]
-pub struct SheddingLayer {
-    shedder: Arc<Shedder>,
+pub struct AdmissionLayer<A> {
+    admission: A,
 }
 
-impl SheddingLayer {
-    pub fn new(shedder: Arc<Shedder>) -> Self {
-        Self { shedder }
+impl<A> AdmissionLayer<A> {
+    pub fn new(admission: A) -> Self {
+        Self { admission }
     }
 }
 
-impl<S> Layer<S> for SheddingLayer {
-    type Service = Shedding<S>;
+impl<S, A: Clone> Layer<S> for AdmissionLayer<A> {
+    type Service = Admitted<S, A>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        Shedding {
+        Admitted {
             inner,
-            shedder: Arc::clone(&self.shedder),
+            admission: self.admission.clone(),
         }
     }
 }
 
 #[derive(Debug, Clone)]
-pub struct Shedding<S> {
+pub struct Admitted<S, A> {
     inner: S,
-    shedder: Arc<Shedder>,
+    admission: A,
 }
 
-impl<S, B> Service<Request<B>> for Shedding<S>
+impl<S, A, B> Service<Request<B>> for Admitted<S, A>
 where
     S: Service<Request<B>, Response = Response<Body>>,
     S::Future: Send + 'static,
+    A: Admission,
 {
     type Response = Response<Body>;
     type Error = S::Error;
@@ -77,20 +83,47 @@ where
     }
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
-        let Ok(ticket) = self.shedder.allow() else {
-            return reject(Status::resource_exhausted("service overloaded"));
+        let ticket = match self.admission.admit(req.uri().path()) {
+            Ok(ticket) => ticket,
+            Err(status) => return Box::pin(async move { Ok(status.into_http()) }),
         };
         let call = self.inner.call(req);
         Box::pin(async move {
             let res = call.await?;
-            // As go-zero: only a call that ran out of time counts as lacking capacity.
-            if code_of(&res) == Code::DeadlineExceeded {
-                ticket.fail();
-            } else {
-                ticket.pass();
-            }
+            A::settle(ticket, code_of(&res));
             Ok(res)
         })
+    }
+}
+
+/// Sheds calls while the CPU is overloaded: RESOURCE_EXHAUSTED "service overloaded".
+#[derive(Debug, Clone)]
+pub struct Shedding {
+    shedder: Arc<Shedder>,
+}
+
+impl Shedding {
+    pub fn layer(shedder: Arc<Shedder>) -> AdmissionLayer<Self> {
+        AdmissionLayer::new(Self { shedder })
+    }
+}
+
+impl Admission for Shedding {
+    type Ticket = ShedTicket;
+
+    fn admit(&self, _method: &str) -> Result<ShedTicket, Status> {
+        self.shedder
+            .allow()
+            .map_err(|_| Status::resource_exhausted("service overloaded"))
+    }
+
+    /// As go-zero: only a call that ran out of time counts as lacking capacity.
+    fn settle(ticket: ShedTicket, code: Code) {
+        if code == Code::DeadlineExceeded {
+            ticket.fail();
+        } else {
+            ticket.pass();
+        }
     }
 }
 
@@ -155,31 +188,31 @@ where
 /// UNAVAILABLE while a method keeps failing (by `counts_as_failure`), so a struggling
 /// dependency behind it gets room to recover.
 #[derive(Clone)]
-pub struct BreakerLayer {
+pub struct Breakers {
     breakers: Arc<Mutex<HashMap<String, Arc<Breaker>>>>,
     counts_as_failure: fn(Code) -> bool,
     clock: Arc<dyn Clock>,
     random: Arc<dyn Random>,
 }
 
-impl std::fmt::Debug for BreakerLayer {
+impl std::fmt::Debug for Breakers {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BreakerLayer").finish_non_exhaustive()
+        f.debug_struct("Breakers").finish_non_exhaustive()
     }
 }
 
-impl BreakerLayer {
-    pub fn new(
+impl Breakers {
+    pub fn layer(
         counts_as_failure: fn(Code) -> bool,
         clock: Arc<dyn Clock>,
         random: Arc<dyn Random>,
-    ) -> Self {
-        Self {
+    ) -> AdmissionLayer<Self> {
+        AdmissionLayer::new(Self {
             breakers: Arc::default(),
             counts_as_failure,
             clock,
             random,
-        }
+        })
     }
 
     fn breaker(&self, method: &str) -> Arc<Breaker> {
@@ -194,52 +227,22 @@ impl BreakerLayer {
     }
 }
 
-impl<S> Layer<S> for BreakerLayer {
-    type Service = Breaking<S>;
+impl Admission for Breakers {
+    type Ticket = (BreakerTicket, fn(Code) -> bool);
 
-    fn layer(&self, inner: S) -> Self::Service {
-        Breaking {
-            inner,
-            layer: self.clone(),
+    fn admit(&self, method: &str) -> Result<Self::Ticket, Status> {
+        self.breaker(method)
+            .allow()
+            .map(|ticket| (ticket, self.counts_as_failure))
+            .map_err(|_| Status::unavailable("circuit breaker is open"))
+    }
+
+    fn settle((ticket, counts_as_failure): Self::Ticket, code: Code) {
+        if counts_as_failure(code) {
+            ticket.failure();
+        } else {
+            ticket.success();
         }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct Breaking<S> {
-    inner: S,
-    layer: BreakerLayer,
-}
-
-impl<S, B> Service<Request<B>> for Breaking<S>
-where
-    S: Service<Request<B>, Response = Response<Body>>,
-    S::Future: Send + 'static,
-{
-    type Response = Response<Body>;
-    type Error = S::Error;
-    type Future = BoxFuture<Response<Body>, S::Error>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: Request<B>) -> Self::Future {
-        let breaker = self.layer.breaker(req.uri().path());
-        let Ok(ticket) = breaker.allow() else {
-            return reject(Status::unavailable("circuit breaker is open"));
-        };
-        let counts_as_failure = self.layer.counts_as_failure;
-        let call = self.inner.call(req);
-        Box::pin(async move {
-            let res = call.await?;
-            if counts_as_failure(code_of(&res)) {
-                ticket.failure();
-            } else {
-                ticket.success();
-            }
-            Ok(res)
-        })
     }
 }
 
@@ -291,11 +294,11 @@ mod tests {
             .unwrap()
     }
 
-    fn breaker_layer() -> BreakerLayer {
+    fn breaker_layer() -> AdmissionLayer<Breakers> {
         fn internal_only(code: Code) -> bool {
             code == Code::Internal
         }
-        BreakerLayer::new(
+        Breakers::layer(
             internal_only,
             Arc::new(ManualClock::default()),
             Arc::new(0.0),
@@ -341,7 +344,7 @@ mod tests {
             ));
             let mut held: Vec<_> = (0..50).map(|_| shedder.allow().unwrap()).collect();
             held.drain(..10).for_each(crate::ShedTicket::fail);
-            let service = SheddingLayer::new(shedder).layer(answering(Code::Ok, Duration::ZERO));
+            let service = Shedding::layer(shedder).layer(answering(Code::Ok, Duration::ZERO));
             let res = service.oneshot(request()).await.unwrap();
             assert_eq!(code_of(&res), Code::ResourceExhausted);
             drop(held);
