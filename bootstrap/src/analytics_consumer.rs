@@ -1,6 +1,7 @@
 //! analytics-consumer: click events from Kafka into PostgreSQL, wired.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,8 +12,8 @@ use adapter_resilience::{Guard, Resilient};
 use application::ports::{GeoLocator, NoGeoLocator};
 use application::{IngestClicks, IngestService};
 
-use crate::StartError;
 use crate::config::AnalyticsConsumerConfig;
+use crate::{StartError, telemetry};
 
 /// How long start-up waits for Kafka to confirm the topic exists before going on anyway.
 const TOPIC_TIMEOUT: Duration = Duration::from_secs(10);
@@ -20,6 +21,7 @@ const TOPIC_TIMEOUT: Duration = Duration::from_secs(10);
 /// An analytics-consumer that has joined its group.
 pub struct AnalyticsConsumer {
     consumer: ClickConsumer,
+    dev_addr: SocketAddr,
 }
 
 impl AnalyticsConsumer {
@@ -29,6 +31,7 @@ impl AnalyticsConsumer {
     /// # Errors
     /// When the GeoIP database can't be loaded or a Kafka or database setting is unusable.
     pub async fn build(config: AnalyticsConsumerConfig) -> Result<Self, StartError> {
+        let metrics = telemetry::install_metrics("analytics-consumer")?;
         let geo: Box<dyn GeoLocator> = match &config.geoip_database {
             Some(path) => Box::new(
                 MmdbGeoLocator::open(path)
@@ -67,12 +70,19 @@ impl AnalyticsConsumer {
             ingest,
         )
         .map_err(|e| StartError(format!("KAFKA_BROKERS: {e}")))?;
-        Ok(Self { consumer })
+        let probes = vec![
+            telemetry::probe("database", db, |db| async move {
+                adapter_postgres::ping(&db).await
+            }),
+            telemetry::blocking_probe("kafka", consumer.brokers_check()),
+        ];
+        let dev_addr = telemetry::serve_dev(config.dev_addr, metrics, probes).await?;
+        Ok(Self { consumer, dev_addr })
     }
 
     /// Consumes until `shutdown` completes; the batch in hand is stored and committed first.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) {
-        tracing::info!("analytics-consumer consuming");
+        tracing::info!(dev_addr = %self.dev_addr, "analytics-consumer consuming");
         self.consumer.run_until(shutdown).await;
     }
 }

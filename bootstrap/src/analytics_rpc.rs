@@ -11,13 +11,14 @@ use application::AnalyticsService;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 
-use crate::StartError;
 use crate::config::{AnalyticsRpcConfig, GuardsConfig};
+use crate::{StartError, telemetry};
 
 /// An analytics-rpc that is bound and ready to serve.
 pub struct AnalyticsRpc {
     listener: TcpListener,
     addr: SocketAddr,
+    dev_addr: SocketAddr,
     analytics: Arc<AnalyticsService<Resilient<PgStatsStore>>>,
     guards: GuardsConfig,
 }
@@ -28,6 +29,7 @@ impl AnalyticsRpc {
     /// # Errors
     /// When the database URL is unusable or the address can't be bound.
     pub async fn build(config: AnalyticsRpcConfig) -> Result<Self, StartError> {
+        let metrics = telemetry::install_metrics("analytics-rpc")?;
         let db = adapter_postgres::connect(&config.database.pool)
             .await
             .map_err(|e| StartError(format!("DATABASE_URL: {e}")))?;
@@ -42,15 +44,23 @@ impl AnalyticsRpc {
             .map_err(|e| StartError(format!("GRPC_ADDR: {e}")))?;
         // Outbound: timeout -> adaptive breaker -> adapter.
         let stats = Resilient::new(
-            PgStatsStore::new(db),
+            PgStatsStore::new(db.clone()),
             Guard::for_dependency(
                 "postgres:click_counters",
                 Some(config.database.query_timeout),
             ),
         );
+        let probes = vec![
+            telemetry::probe("database", db, |db| async move {
+                adapter_postgres::ping(&db).await
+            }),
+            telemetry::listener_probe(addr),
+        ];
+        let dev_addr = telemetry::serve_dev(config.dev_addr, metrics, probes).await?;
         Ok(Self {
             listener,
             addr,
+            dev_addr,
             analytics: Arc::new(AnalyticsService::new(stats)),
             guards: config.guards,
         })
@@ -60,12 +70,17 @@ impl AnalyticsRpc {
         self.addr
     }
 
+    /// Where `/metrics` and `/healthz` are served.
+    pub fn dev_addr(&self) -> SocketAddr {
+        self.dev_addr
+    }
+
     /// Serves until `shutdown` completes; calls in flight finish first.
     ///
     /// # Errors
     /// When the server fails while running.
     pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> Result<(), StartError> {
-        tracing::info!(addr = %self.addr, "analytics-rpc listening");
+        tracing::info!(addr = %self.addr, dev_addr = %self.dev_addr, "analytics-rpc listening");
         // Inbound, outermost first, in go-zero's order: breaker -> shedding -> timeout.
         let shedding = self.guards.shedding.then(|| {
             Shedding::layer(Arc::new(Shedder::for_this_process(

@@ -8,6 +8,7 @@ pub mod config;
 pub mod logging;
 pub mod main_support;
 pub mod shutdown;
+mod telemetry;
 pub mod url_api;
 
 use std::fmt;

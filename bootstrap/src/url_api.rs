@@ -14,13 +14,14 @@ use adapter_resilience::{Guard, Resilient, Shedder};
 use application::LinkService;
 use application::ports::{RandomCodes, SystemClock};
 
-use crate::StartError;
 use crate::config::UrlApiConfig;
+use crate::{StartError, telemetry};
 
 /// A url-api that is bound and ready to serve.
 pub struct UrlApi {
     server: HttpServer,
     addr: SocketAddr,
+    dev_addr: SocketAddr,
     publisher: Arc<KafkaClickPublisher>,
     flush_timeout: Duration,
 }
@@ -33,6 +34,7 @@ impl UrlApi {
     /// # Errors
     /// When a URL is unusable or the address can't be bound.
     pub async fn build(config: UrlApiConfig) -> Result<Self, StartError> {
+        let metrics = telemetry::install_metrics("url-api")?;
         let db = adapter_postgres::connect(&config.database.pool)
             .await
             .map_err(|e| StartError(format!("DATABASE_URL: {e}")))?;
@@ -54,7 +56,7 @@ impl UrlApi {
         // enqueues, so it has no timeout.
         let links = LinkService::new(
             Resilient::new(
-                PgUrlRepo::new(db),
+                PgUrlRepo::new(db.clone()),
                 Guard::for_dependency("postgres:urls", Some(config.database.query_timeout)),
             ),
             Resilient::new(
@@ -99,9 +101,19 @@ impl UrlApi {
         let addr = server
             .local_addr()
             .map_err(|e| StartError(format!("HTTP_ADDR: {e}")))?;
+        let checked = Arc::clone(&publisher);
+        let probes = vec![
+            telemetry::probe("database", db, |db| async move {
+                adapter_postgres::ping(&db).await
+            }),
+            telemetry::blocking_probe("kafka", move |timeout| checked.check_brokers(timeout)),
+            telemetry::listener_probe(addr),
+        ];
+        let dev_addr = telemetry::serve_dev(config.dev_addr, metrics, probes).await?;
         Ok(Self {
             server,
             addr,
+            dev_addr,
             publisher,
             flush_timeout: config.flush_timeout,
         })
@@ -112,10 +124,15 @@ impl UrlApi {
         self.addr
     }
 
+    /// Where `/metrics` and `/healthz` are served.
+    pub fn dev_addr(&self) -> SocketAddr {
+        self.dev_addr
+    }
+
     /// Serves until `shutdown` completes, drains in-flight requests, then hands every queued
     /// click to Kafka (up to the flush timeout) and returns.
     pub async fn run_until(self, shutdown: impl Future<Output = ()>) {
-        tracing::info!(addr = %self.addr, "url-api listening");
+        tracing::info!(addr = %self.addr, dev_addr = %self.dev_addr, "url-api listening");
         self.server.serve(shutdown).await;
         let (publisher, timeout) = (self.publisher, self.flush_timeout);
         // librdkafka's flush blocks its thread until delivery or the timeout.

@@ -61,6 +61,7 @@ fn sigterm_stops_the_server_with_exit_code_0() {
             "DATABASE_URL",
             "postgres://postgres:postgres@127.0.0.1:1/none",
         ),
+        ("DEV_ADDR", "127.0.0.1:0"),
         ("RUST_LOG", "info"),
     ])
     .spawn()
@@ -85,10 +86,13 @@ fn listening_addr(child: &mut Child) -> String {
     for line in lines.by_ref() {
         let line = line.unwrap();
         if line.contains("url-api listening")
-            && let Some(addr) = line.split("addr=").nth(1)
+            && let Some(addr) = line
+                .split_whitespace()
+                .find_map(|t| t.strip_prefix("addr="))
         {
+            let addr = addr.to_owned();
             std::thread::spawn(move || lines.for_each(|line| eprintln!("url-api: {line:?}")));
-            return addr.trim().to_owned();
+            return addr;
         }
     }
     panic!("url-api exited without listening");

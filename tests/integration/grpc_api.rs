@@ -32,6 +32,7 @@ impl TestRpc {
         let vars = [
             ("GRPC_ADDR", "127.0.0.1:0".to_owned()),
             ("DATABASE_URL", database_url.to_owned()),
+            ("DEV_ADDR", "127.0.0.1:0".to_owned()),
         ];
         let env = move |name: &str| {
             vars.iter()

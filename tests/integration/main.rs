@@ -14,6 +14,7 @@ mod faults;
 mod geoip_lookup;
 mod grpc_api;
 mod http_api;
+mod observability;
 mod pg_url_repo;
 mod stack;
 mod url_api_app;

@@ -70,6 +70,7 @@ impl Stack {
             ("GEOIP_DATABASE", geoip::database().display().to_string()),
             ("GRPC_ADDR", "127.0.0.1:0".to_owned()),
             ("HTTP_ADDR", "127.0.0.1:0".to_owned()),
+            ("DEV_ADDR", "127.0.0.1:0".to_owned()),
         ];
         let config = |name: &str| dir.join(format!("{name}.yaml")).display().to_string();
         let consumer = Service::start("analytics-consumer", &config("analytics-consumer"), &vars);

@@ -30,6 +30,7 @@ impl TestApp {
             ("HTTP_ADDR", "127.0.0.1:0".to_owned()),
             ("BASE_URL", BASE_URL.to_owned()),
             ("DATABASE_URL", database_url.to_owned()),
+            ("DEV_ADDR", "127.0.0.1:0".to_owned()),
         ];
         let env = move |name: &str| {
             vars.iter()

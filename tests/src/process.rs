@@ -1,5 +1,6 @@
 //! The service binaries run as processes, as an operator runs them.
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -7,8 +8,8 @@ use std::process::{Child, Command, Stdio};
 /// One running binary; killed when dropped, so a failing test leaves nothing behind.
 pub struct Service {
     child: Child,
-    /// The address from its "listening" log line, for the ones that listen.
-    addr: Option<String>,
+    /// The `key=value` fields of its "listening" (or "consuming") log line: `addr`, `dev_addr`.
+    fields: HashMap<String, String>,
 }
 
 impl Service {
@@ -26,12 +27,16 @@ impl Service {
             .unwrap_or_else(|e| panic!("start {}: {e}", path.display()));
         let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
         let mut ready = false;
-        let mut addr = None;
+        let mut fields = HashMap::new();
         for line in lines.by_ref() {
             let line = line.expect("log line");
             if line.contains("listening") || line.contains("consuming") {
                 ready = true;
-                addr = line.split("addr=").nth(1).map(|a| a.trim().to_owned());
+                fields = line
+                    .split_whitespace()
+                    .filter_map(|token| token.split_once('='))
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect();
                 break;
             }
         }
@@ -43,11 +48,17 @@ impl Service {
                 .map_while(Result::ok)
                 .for_each(|l| eprintln!("{name}: {l}"));
         });
-        Self { child, addr }
+        Self { child, fields }
     }
 
+    /// Where it serves its traffic.
     pub fn addr(&self) -> &str {
-        self.addr.as_deref().unwrap_or_default()
+        self.fields.get("addr").map_or("", String::as_str)
+    }
+
+    /// Where it serves `/metrics` and `/healthz`.
+    pub fn dev_addr(&self) -> &str {
+        self.fields.get("dev_addr").map_or("", String::as_str)
     }
 
     pub fn pid(&self) -> u32 {

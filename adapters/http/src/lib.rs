@@ -3,6 +3,7 @@
 
 mod body;
 mod links;
+mod metrics;
 mod problem;
 mod query;
 mod redirect;
@@ -27,6 +28,8 @@ pub(crate) fn app(
     guards: Guards,
 ) -> tide::Server<State> {
     let mut app = tide::with_state(State::new(links, settings));
+    // Outermost, as go-zero's Prometheus handler sits outside its guards: their refusals count.
+    app.with(metrics::RequestMetrics::new());
     app.with(problem::fill_empty_errors);
     for guard in guards {
         app.with(Boxed(guard));

@@ -95,6 +95,20 @@ impl ClickConsumer {
         self.counts.clone()
     }
 
+    /// The readiness check (blocking, so call it off the async threads): the brokers answer a
+    /// metadata request for the topic. Usable while the consumer runs.
+    pub fn brokers_check(
+        &self,
+    ) -> impl Fn(Duration) -> Result<(), String> + Clone + Send + Sync + 'static {
+        let (consumer, topic) = (Arc::clone(&self.consumer), self.config.topic.clone());
+        move |timeout| {
+            consumer
+                .fetch_metadata(Some(&topic), timeout)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        }
+    }
+
     /// Consumes until `shutdown` completes. A batch already being read is finished, stored and
     /// committed first; a batch whose store is still failing at shutdown is left uncommitted,
     /// to be read again by the next consumer.

@@ -101,6 +101,19 @@ impl KafkaClickPublisher {
         &self.reports
     }
 
+    /// The readiness check (blocking): the brokers answer a metadata request for the topic.
+    ///
+    /// # Errors
+    /// Why they don't, as one line.
+    pub fn check_brokers(&self, timeout: Duration) -> Result<(), String> {
+        use rdkafka::producer::Producer as _;
+        self.producer
+            .client()
+            .fetch_metadata(Some(&self.topic), timeout)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
     /// Waits (blocking) until every queued event is delivered or `timeout` passes. Call on
     /// shutdown: dropping the producer discards what is still queued.
     ///

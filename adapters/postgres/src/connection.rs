@@ -39,3 +39,11 @@ pub async fn connect(config: &PgConfig) -> Result<DatabaseConnection, DbErr> {
         .sqlx_logging(false);
     Database::connect(options).await
 }
+
+/// The readiness check: a round trip to the server.
+///
+/// # Errors
+/// Why the database can't be reached, as one line.
+pub async fn ping(db: &DatabaseConnection) -> Result<(), String> {
+    db.ping().await.map_err(|e| e.to_string())
+}

@@ -10,6 +10,6 @@ mod url_entity;
 mod url_repo;
 
 pub use click_store::PgClickStore;
-pub use connection::{PgConfig, connect};
+pub use connection::{PgConfig, connect, ping};
 pub use stats_store::PgStatsStore;
 pub use url_repo::PgUrlRepo;

@@ -1,9 +1,10 @@
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::sections::{DatabaseConfig, DatabaseFile, KafkaConfig};
+use super::sections::{DatabaseConfig, DatabaseFile, KafkaConfig, dev_addr};
 use super::{ConfigError, Env, Setting, log_filter, millis, positive, read_file};
 
 const BUILT_IN: &str = include_str!("../../etc/analytics-consumer.yaml");
@@ -19,6 +20,8 @@ pub struct AnalyticsConsumerConfig {
     pub database: DatabaseConfig,
     /// An mmdb country database; `None` counts every click's country as XX.
     pub geoip_database: Option<PathBuf>,
+    /// Where `/metrics` and `/healthz` are served.
+    pub dev_addr: SocketAddr,
     pub log_filter: String,
 }
 
@@ -28,6 +31,7 @@ struct File {
     kafka: KafkaFile,
     database: DatabaseFile,
     geoip: GeoIpFile,
+    dev: DevFile,
     log: String,
 }
 
@@ -46,6 +50,12 @@ struct KafkaFile {
 #[serde(deny_unknown_fields)]
 struct GeoIpFile {
     database: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DevFile {
+    addr: String,
 }
 
 impl AnalyticsConsumerConfig {
@@ -78,6 +88,7 @@ impl AnalyticsConsumerConfig {
             session_timeout: millis("kafka.session_timeout_ms", file.kafka.session_timeout_ms)?,
             database: file.database.load(env)?,
             geoip_database,
+            dev_addr: dev_addr(env, file.dev.addr)?,
             log_filter: log_filter(env, file.log)?,
         })
     }

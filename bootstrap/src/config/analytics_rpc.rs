@@ -2,7 +2,7 @@ use std::net::SocketAddr;
 
 use serde::Deserialize;
 
-use super::sections::{DatabaseConfig, DatabaseFile, GuardsConfig, GuardsFile};
+use super::sections::{DatabaseConfig, DatabaseFile, GuardsConfig, GuardsFile, dev_addr};
 use super::{ConfigError, Env, Setting, log_filter, read_file};
 
 const BUILT_IN: &str = include_str!("../../etc/analytics-rpc.yaml");
@@ -13,6 +13,8 @@ pub struct AnalyticsRpcConfig {
     pub grpc_addr: SocketAddr,
     pub guards: GuardsConfig,
     pub database: DatabaseConfig,
+    /// Where `/metrics` and `/healthz` are served.
+    pub dev_addr: SocketAddr,
     pub log_filter: String,
 }
 
@@ -21,6 +23,7 @@ pub struct AnalyticsRpcConfig {
 struct File {
     grpc: GrpcFile,
     database: DatabaseFile,
+    dev: DevFile,
     log: String,
 }
 
@@ -31,6 +34,12 @@ struct GrpcFile {
     timeout_ms: u64,
     cpu_threshold: u64,
     shedding: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DevFile {
+    addr: String,
 }
 
 impl AnalyticsRpcConfig {
@@ -52,6 +61,7 @@ impl AnalyticsRpcConfig {
             }
             .load("grpc")?,
             database: file.database.load(env)?,
+            dev_addr: dev_addr(env, file.dev.addr)?,
             log_filter: log_filter(env, file.log)?,
         })
     }

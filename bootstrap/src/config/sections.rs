@@ -113,3 +113,11 @@ impl KafkaConfig {
         })
     }
 }
+
+/// The dev server's address (`dev.addr`, or `DEV_ADDR`).
+pub(super) fn dev_addr(
+    env: &impl Env,
+    file_value: String,
+) -> Result<std::net::SocketAddr, ConfigError> {
+    Setting::new(env, "DEV_ADDR", "dev.addr", file_value).socket_addr()
+}

@@ -3,7 +3,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::sections::{DatabaseConfig, DatabaseFile, GuardsConfig, GuardsFile, KafkaConfig};
+use super::sections::{
+    DatabaseConfig, DatabaseFile, GuardsConfig, GuardsFile, KafkaConfig, dev_addr,
+};
 use super::{ConfigError, Env, Setting, log_filter, millis, positive, read_file};
 
 const BUILT_IN: &str = include_str!("../../etc/url-api.yaml");
@@ -26,6 +28,8 @@ pub struct UrlApiConfig {
     pub analytics_rpc_url: String,
     /// How long `GET /api/v1/links/{code}` waits for the click count.
     pub analytics_timeout: Duration,
+    /// Where `/metrics` and `/healthz` are served.
+    pub dev_addr: SocketAddr,
     pub log_filter: String,
 }
 
@@ -36,6 +40,7 @@ struct File {
     database: DatabaseFile,
     kafka: UrlApiKafkaFile,
     analytics: AnalyticsFile,
+    dev: DevFile,
     log: String,
 }
 
@@ -66,6 +71,12 @@ struct HttpFile {
     timeout_ms: u64,
     cpu_threshold: u64,
     shedding: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DevFile {
+    addr: String,
 }
 
 impl UrlApiConfig {
@@ -108,6 +119,7 @@ impl UrlApiConfig {
             .http_url()?
             .to_string(),
             analytics_timeout: millis("analytics.timeout_ms", file.analytics.timeout_ms)?,
+            dev_addr: dev_addr(env, file.dev.addr)?,
             log_filter: log_filter(env, file.log)?,
         })
     }

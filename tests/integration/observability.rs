@@ -1,0 +1,131 @@
+//! What an operator sees: each binary's `/metrics` after known traffic, and `/healthz` telling
+//! the truth as the database goes away and comes back.
+
+use integration_tests::private::PrivatePostgres;
+use integration_tests::process::Service;
+use integration_tests::wait;
+
+use crate::stack::Stack;
+
+async fn dev_get(client: &reqwest::Client, service: &Service, path: &str) -> (u16, String) {
+    let res = client
+        .get(format!("http://{}{path}", service.dev_addr()))
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+/// The value of the sample of `name` whose labels include all of `labels`.
+fn sample(metrics: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    metrics.lines().find_map(|line| {
+        let (series, value) = line.rsplit_once(' ')?;
+        let (metric, rest) = series.split_once('{').unwrap_or((series, ""));
+        let wanted = metric == name
+            && labels
+                .iter()
+                .all(|(k, v)| rest.contains(&format!("{k}=\"{v}\"")));
+        wanted.then(|| value.parse().ok()).flatten()
+    })
+}
+
+#[async_std::test]
+async fn url_api_metrics_count_known_traffic_under_go_zero_names() {
+    let (stack, consumer) = Stack::start().await;
+    let code = stack.shorten("https://example.com/metrics").await;
+    stack.follow(&code, 3).await;
+    let unknown = stack
+        .client
+        .get(stack.url("/abcdefgh"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+
+    let (status, metrics) = dev_get(&stack.client, &stack.api, "/metrics").await;
+    assert_eq!(status, 200);
+    let redirects = [("path", "/:code"), ("method", "GET"), ("code", "302")];
+    assert_eq!(
+        sample(&metrics, "http_server_requests_code_total", &redirects),
+        Some(3.0),
+        "{metrics}"
+    );
+    assert_eq!(
+        sample(
+            &metrics,
+            "http_server_requests_duration_ms_count",
+            &redirects
+        ),
+        Some(3.0)
+    );
+    assert_eq!(
+        sample(
+            &metrics,
+            "http_server_requests_code_total",
+            &[
+                ("path", "/api/v1/urls"),
+                ("method", "POST"),
+                ("code", "201")
+            ]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(
+            &metrics,
+            "http_server_requests_code_total",
+            &[("path", "/:code"), ("code", "404")]
+        ),
+        Some(1.0)
+    );
+    // The raw path never becomes a label.
+    assert!(
+        !metrics.contains(&code),
+        "a short code leaked into the labels"
+    );
+    assert!(metrics.contains(
+        r#"http_server_requests_duration_ms_bucket{code="302",method="GET",path="/:code",le="5"}"#
+    ));
+    assert_eq!(
+        sample(&metrics, "build_info", &[("service", "url-api")]),
+        Some(1.0)
+    );
+
+    for service in [&stack.api, stack.rpc.as_ref().unwrap(), &consumer] {
+        let (status, body) = dev_get(&stack.client, service, "/healthz").await;
+        assert_eq!((status, body.as_str()), (200, "OK"));
+        let (status, metrics) = dev_get(&stack.client, service, "/metrics").await;
+        assert_eq!(status, 200);
+        assert!(metrics.contains("build_info{"), "{metrics}");
+    }
+}
+
+#[async_std::test]
+async fn healthz_turns_503_while_the_database_is_down_and_200_when_it_is_back() {
+    let pg = PrivatePostgres::start().await;
+    let (stack, consumer) = Stack::with_database(&pg.url).await;
+    let rpc = stack.rpc.as_ref().unwrap();
+    for service in [&stack.api, rpc, &consumer] {
+        assert_eq!(dev_get(&stack.client, service, "/healthz").await.0, 200);
+    }
+
+    pg.stop();
+    for service in [&stack.api, rpc, &consumer] {
+        let body = wait::until("/healthz to say the database is down", 100, || async {
+            let (status, body) = dev_get(&stack.client, service, "/healthz").await;
+            (status == 503).then_some(body)
+        })
+        .await;
+        assert!(body.starts_with("database: "), "{body}");
+        assert_eq!(body.lines().count(), 1, "only the database is down: {body}");
+    }
+
+    pg.resume();
+    for service in [&stack.api, rpc, &consumer] {
+        wait::until("/healthz to be OK again", 300, || async {
+            (dev_get(&stack.client, service, "/healthz").await == (200, "OK".to_owned()))
+                .then_some(())
+        })
+        .await;
+    }
+}
