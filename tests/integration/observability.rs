@@ -129,3 +129,123 @@ async fn healthz_turns_503_while_the_database_is_down_and_200_when_it_is_back() 
         .await;
     }
 }
+
+#[async_std::test]
+async fn every_binary_exports_what_it_did() {
+    let (stack, consumer) = Stack::start().await;
+    let rpc = stack.rpc.as_ref().unwrap();
+    let code = stack.shorten("https://example.com/everything").await;
+    stack.follow(&code, 3).await;
+    assert_eq!(stack.wait_for_clicks(&code, 3).await, 3);
+    let client = &stack.client;
+    let get_click_count = "/analytics.v1.Analytics/GetClickCount";
+
+    // url-api: its SQL, its gRPC client, its breakers, its Kafka producer.
+    let (_, api) = dev_get(client, &stack.api, "/metrics").await;
+    assert_eq!(
+        sample(
+            &api,
+            "sql_client_requests_duration_ms_count",
+            &[("command", "insert_link")]
+        ),
+        Some(1.0),
+        "{api}"
+    );
+    assert!(
+        sample(
+            &api,
+            "sql_client_requests_duration_ms_count",
+            &[("command", "find_link")]
+        ) >= Some(4.0)
+    );
+    assert!(
+        sample(
+            &api,
+            "rpc_client_requests_code_total",
+            &[("method", get_click_count), ("code", "0")]
+        ) >= Some(1.0)
+    );
+    assert!(
+        sample(
+            &api,
+            "breaker_requests_total",
+            &[("breaker", "postgres:urls"), ("outcome", "success")]
+        ) >= Some(5.0)
+    );
+    assert_eq!(
+        sample(&api, "breaker_drop_ratio", &[("breaker", "postgres:urls")]),
+        Some(0.0)
+    );
+    assert_eq!(sample(&api, "click_events_delivered_total", &[]), Some(3.0));
+    assert_eq!(sample(&api, "click_events_queue_depth", &[]), Some(0.0));
+
+    // analytics-rpc: its server calls and its SQL.
+    let (_, rpc_metrics) = dev_get(client, rpc, "/metrics").await;
+    assert!(
+        sample(
+            &rpc_metrics,
+            "rpc_server_requests_code_total",
+            &[("method", get_click_count), ("code", "0")]
+        ) >= Some(1.0),
+        "{rpc_metrics}"
+    );
+    assert!(
+        sample(
+            &rpc_metrics,
+            "rpc_server_requests_duration_ms_count",
+            &[("method", get_click_count)]
+        ) >= Some(1.0)
+    );
+    assert!(
+        sample(
+            &rpc_metrics,
+            "sql_client_requests_duration_ms_count",
+            &[("command", "click_count")]
+        ) >= Some(1.0)
+    );
+    assert_eq!(
+        sample(&rpc_metrics, "build_info", &[("service", "analytics-rpc")]),
+        Some(1.0)
+    );
+
+    // analytics-consumer: batches, events, poison, lag (from librdkafka's 5 s statistics).
+    let consumer_metrics = wait::until("the consumer's lag to be reported", 150, || async {
+        let (_, metrics) = dev_get(client, &consumer, "/metrics").await;
+        metrics.contains("click_consumer_lag{").then_some(metrics)
+    })
+    .await;
+    assert_eq!(
+        sample(&consumer_metrics, "click_consumer_events_stored_total", &[]),
+        Some(3.0),
+        "{consumer_metrics}"
+    );
+    assert_eq!(
+        sample(
+            &consumer_metrics,
+            "click_consumer_events_received_total",
+            &[]
+        ),
+        Some(3.0)
+    );
+    assert_eq!(
+        sample(
+            &consumer_metrics,
+            "click_consumer_poison_messages_total",
+            &[]
+        ),
+        Some(0.0)
+    );
+    assert!(sample(&consumer_metrics, "click_consumer_batches_total", &[]) >= Some(1.0));
+    assert!(sample(&consumer_metrics, "click_consumer_batch_size_count", &[]) >= Some(1.0));
+    assert!(
+        sample(
+            &consumer_metrics,
+            "sql_client_requests_duration_ms_count",
+            &[("command", "store_clicks")]
+        ) >= Some(1.0)
+    );
+    assert_eq!(
+        sample(&consumer_metrics, "click_consumer_lag", &[]),
+        Some(0.0)
+    );
+}

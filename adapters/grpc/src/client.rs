@@ -1,4 +1,4 @@
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use application::ports::{AnalyticsError, AnalyticsQuery};
 use async_trait::async_trait;
@@ -6,7 +6,10 @@ use domain::ShortCode;
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Status};
 
+use crate::metrics::RpcMetrics;
 use crate::proto::GetClickCountRequest;
+
+const GET_CLICK_COUNT: &str = "/analytics.v1.Analytics/GetClickCount";
 use crate::proto::analytics_client::AnalyticsClient;
 
 #[derive(Debug, Clone)]
@@ -22,6 +25,7 @@ pub struct ClientConfig {
 #[derive(Debug, Clone)]
 pub struct GrpcAnalytics {
     client: AnalyticsClient<Channel>,
+    metrics: RpcMetrics,
 }
 
 impl GrpcAnalytics {
@@ -36,6 +40,7 @@ impl GrpcAnalytics {
             .connect_lazy();
         Ok(Self {
             client: AnalyticsClient::new(channel),
+            metrics: RpcMetrics::new("client"),
         })
     }
 }
@@ -46,14 +51,16 @@ impl AnalyticsQuery for GrpcAnalytics {
         let request = GetClickCountRequest {
             short_code: code.to_string(),
         };
+        let started = Instant::now();
         // Clones of a tonic client share one channel: cheap, and needed for &self.
-        let response = self
-            .client
-            .clone()
-            .get_click_count(request)
-            .await
-            .map_err(|status| analytics_error(&status))?;
-        Ok(response.into_inner().total_clicks)
+        let response = self.client.clone().get_click_count(request).await;
+        let code = response.as_ref().map_or_else(Status::code, |_| Code::Ok);
+        self.metrics
+            .record(GET_CLICK_COUNT, code, started.elapsed());
+        Ok(response
+            .map_err(|status| analytics_error(&status))?
+            .into_inner()
+            .total_clicks)
     }
 }
 

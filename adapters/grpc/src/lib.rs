@@ -3,6 +3,7 @@
 //! uses to ask it.
 
 mod client;
+mod metrics;
 mod server;
 
 pub use client::{ClientConfig, GrpcAnalytics, counts_as_failure};

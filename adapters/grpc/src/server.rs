@@ -16,6 +16,7 @@ use tonic::{Request, Response, Status};
 use tower_layer::Layer;
 use tower_service::Service;
 
+use crate::metrics::{RpcMetrics, ServerMetricsLayer};
 use crate::proto::analytics_server::{Analytics, AnalyticsServer};
 use crate::proto::{
     Count, FILE_DESCRIPTOR_SET, GetClickCountRequest, GetClickCountResponse, GetClickStatsRequest,
@@ -55,6 +56,8 @@ where
         }
     };
     tonic::transport::Server::builder()
+        // Metrics outermost (go-zero's order: Prometheus before the guards), then the guards.
+        .layer(ServerMetricsLayer(RpcMetrics::new("server")))
         .layer(guards)
         .add_service(health_service)
         .add_optional_service(reflection)

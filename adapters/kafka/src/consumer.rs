@@ -1,14 +1,18 @@
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use application::IngestClicks;
 use domain::ClickEvent;
-use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use opentelemetry::KeyValue;
+use opentelemetry::metrics::Histogram;
+use rdkafka::client::ClientContext;
+use rdkafka::consumer::{CommitMode, Consumer, ConsumerContext, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
+use rdkafka::statistics::Statistics;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use tokio::sync::watch;
 use tokio::time::{Instant, sleep, timeout_at};
@@ -45,10 +49,100 @@ pub struct ConsumerCounts {
 /// batch is read again, and the store's idempotence (keyed by `event_id`) makes the second
 /// delivery count nothing. A store failure is retried with backoff, never skipped.
 pub struct ClickConsumer {
-    consumer: Arc<StreamConsumer>,
+    consumer: Arc<StreamConsumer<LagReports>>,
     ingest: Arc<dyn IngestClicks>,
     config: ConsumerConfig,
     counts: Arc<ConsumerCounts>,
+    batch_size: Histogram<u64>,
+}
+
+/// Each assigned partition's lag, from librdkafka's statistics.
+struct LagReports {
+    topic: String,
+    lag: Arc<Mutex<HashMap<i32, i64>>>,
+}
+
+impl ClientContext for LagReports {
+    fn stats(&self, statistics: Statistics) {
+        let Some(topic) = statistics.topics.get(&self.topic) else {
+            return;
+        };
+        let mut lag = self.lag.lock().unwrap_or_else(PoisonError::into_inner);
+        lag.clear();
+        // Partition -1 is librdkafka's internal one; a lag of -1 means not known yet.
+        for (partition, stats) in &topic.partitions {
+            if *partition >= 0 && stats.consumer_lag >= 0 {
+                lag.insert(*partition, stats.consumer_lag);
+            }
+        }
+    }
+}
+
+impl ConsumerContext for LagReports {}
+
+/// Exports what the consumer does (go-zero's queue only logs): batches, events received and
+/// stored, poison messages, batch sizes, and `click_consumer_lag{partition}`.
+fn observe(
+    counts: &Arc<ConsumerCounts>,
+    lag: &Arc<Mutex<HashMap<i32, i64>>>,
+    topic: &str,
+) -> Histogram<u64> {
+    let meter = opentelemetry::global::meter("kafka_consumer");
+    for (name, description, read) in [
+        (
+            "click_consumer_batches",
+            "Batches stored.",
+            (|c: &ConsumerCounts| &c.batches) as fn(&ConsumerCounts) -> &AtomicU64,
+        ),
+        (
+            "click_consumer_events_received",
+            "Click events read from the topic.",
+            |c| &c.received,
+        ),
+        (
+            "click_consumer_events_stored",
+            "Click events newly stored (redeliveries excluded).",
+            |c| &c.stored,
+        ),
+        (
+            "click_consumer_poison_messages",
+            "Messages skipped as not being click events.",
+            |c| &c.poison,
+        ),
+    ] {
+        let counts = Arc::clone(counts);
+        let _ = meter
+            .u64_observable_counter(name)
+            .with_description(description)
+            .with_callback(move |observer| {
+                observer.observe(read(&counts).load(Ordering::Relaxed), &[])
+            })
+            .build();
+    }
+    let (lag, topic) = (Arc::clone(lag), topic.to_owned());
+    let _ = meter
+        .i64_observable_gauge("click_consumer_lag")
+        .with_description("Messages on the partition not yet consumed.")
+        .with_callback(move |observer| {
+            let lag = lag.lock().unwrap_or_else(PoisonError::into_inner);
+            for (partition, behind) in lag.iter() {
+                observer.observe(
+                    *behind,
+                    &[
+                        KeyValue::new("topic", topic.clone()),
+                        KeyValue::new("partition", i64::from(*partition)),
+                    ],
+                );
+            }
+        })
+        .build();
+    meter
+        .u64_histogram("click_consumer_batch_size")
+        .with_description("Events per stored batch.")
+        .with_boundaries(vec![
+            1.0, 10.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2000.0, 5000.0,
+        ])
+        .build()
 }
 
 /// One message, copied out of librdkafka's buffer.
@@ -67,7 +161,8 @@ impl ClickConsumer {
     /// # Errors
     /// When librdkafka rejects the configuration or the subscription.
     pub fn new(config: ConsumerConfig, ingest: Arc<dyn IngestClicks>) -> Result<Self, KafkaError> {
-        let consumer: StreamConsumer = ClientConfig::new()
+        let lag = Arc::new(Mutex::new(HashMap::new()));
+        let consumer: StreamConsumer<LagReports> = ClientConfig::new()
             .set("bootstrap.servers", &config.brokers)
             .set("group.id", &config.group_id)
             // Offsets move only when this code commits them, after the rows are durable.
@@ -81,13 +176,21 @@ impl ClickConsumer {
                 "session.timeout.ms",
                 config.session_timeout.as_millis().to_string(),
             )
-            .create()?;
+            // librdkafka reports each partition's lag in its statistics.
+            .set("statistics.interval.ms", "5000")
+            .create_with_context(LagReports {
+                topic: config.topic.clone(),
+                lag: Arc::clone(&lag),
+            })?;
         consumer.subscribe(&[&config.topic])?;
+        let counts = Arc::new(ConsumerCounts::default());
+        let batch_size = observe(&counts, &lag, &config.topic);
         Ok(Self {
             consumer: Arc::new(consumer),
             ingest,
             config,
-            counts: Arc::new(ConsumerCounts::default()),
+            counts,
+            batch_size,
         })
     }
 
@@ -164,6 +267,7 @@ impl ClickConsumer {
             // An attempt in flight always runs to its end, so a shutdown never cuts a store short.
             match self.ingest.ingest(events.clone()).await {
                 Ok(report) => {
+                    self.batch_size.record(report.received, &[]);
                     self.counts.batches.fetch_add(1, Ordering::Relaxed);
                     self.counts
                         .received

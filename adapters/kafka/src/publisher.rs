@@ -28,7 +28,7 @@ pub struct PublisherConfig {
 /// ordered per partition. A ThreadedProducer rather than a FutureProducer: nothing awaits a
 /// delivery, so a callback that counts failures is all that's needed, without a future per click.
 pub struct KafkaClickPublisher {
-    producer: ThreadedProducer<DeliveryReports>,
+    producer: Arc<ThreadedProducer<DeliveryReports>>,
     topic: String,
     reports: Arc<DeliveryCounts>,
 }
@@ -90,6 +90,8 @@ impl KafkaClickPublisher {
             // How long an event may wait for a broker to come back before it is given up.
             .set("message.timeout.ms", "300000")
             .create_with_context(DeliveryReports(reports.clone()))?;
+        let producer = Arc::new(producer);
+        observe(&reports, &producer);
         Ok(Self {
             producer,
             topic: config.topic.clone(),
@@ -122,6 +124,49 @@ impl KafkaClickPublisher {
     pub fn flush(&self, timeout: Duration) -> Result<(), KafkaError> {
         self.producer.flush(timeout)
     }
+}
+
+/// Exports the delivery counts and the queue's depth (go-zero's pusher only logs):
+/// `click_events_delivered_total`, `_failed_total` (given up after retries),
+/// `_rejected_total` (never queued) and `click_events_queue_depth`.
+fn observe(counts: &Arc<DeliveryCounts>, producer: &Arc<ThreadedProducer<DeliveryReports>>) {
+    let meter = opentelemetry::global::meter("kafka_producer");
+    for (name, description, read) in [
+        (
+            "click_events_delivered",
+            "Click events the broker acknowledged.",
+            (|c: &DeliveryCounts| &c.delivered) as fn(&DeliveryCounts) -> &AtomicU64,
+        ),
+        (
+            "click_events_failed",
+            "Click events given up on after retries.",
+            |c| &c.failed,
+        ),
+        (
+            "click_events_rejected",
+            "Click events that could not even be queued.",
+            |c| &c.rejected,
+        ),
+    ] {
+        let counts = Arc::clone(counts);
+        let _ = meter
+            .u64_observable_counter(name)
+            .with_description(description)
+            .with_callback(move |observer| {
+                observer.observe(read(&counts).load(Ordering::Relaxed), &[])
+            })
+            .build();
+    }
+    let producer = Arc::downgrade(producer);
+    let _ = meter
+        .i64_observable_gauge("click_events_queue_depth")
+        .with_description("Click events queued or in flight to the broker.")
+        .with_callback(move |observer| {
+            if let Some(producer) = producer.upgrade() {
+                observer.observe(i64::from(producer.in_flight_count()), &[]);
+            }
+        })
+        .build();
 }
 
 impl ClickPublisher for KafkaClickPublisher {

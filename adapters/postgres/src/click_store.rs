@@ -9,6 +9,7 @@ use sea_orm::sqlx::{self, PgPool};
 use uuid::Uuid;
 
 use crate::error::store_error;
+use crate::metrics::SqlMetrics;
 
 /// `ClickStore` on the `clicks`, `link_click_totals` and `click_daily_rollups` tables.
 ///
@@ -22,13 +23,22 @@ use crate::error::store_error;
 #[derive(Debug, Clone)]
 pub struct PgClickStore {
     pool: PgPool,
+    metrics: SqlMetrics,
 }
 
 impl PgClickStore {
     pub fn new(db: &DatabaseConnection) -> Self {
         Self {
             pool: db.get_postgres_connection_pool().clone(),
+            metrics: SqlMetrics::new(),
         }
+    }
+}
+
+fn error_kind(e: &StoreError) -> &'static str {
+    match e {
+        StoreError::Unavailable(_) | StoreError::CircuitOpen => "unavailable",
+        StoreError::Unexpected(_) => "unexpected",
     }
 }
 
@@ -105,7 +115,7 @@ impl ClickStore for PgClickStore {
             return Ok(0);
         }
         let c = Columns::of(clicks);
-        let inserted: i64 = sqlx::query_scalar(STORE_BATCH)
+        let query = sqlx::query_scalar(STORE_BATCH)
             .bind(c.event_id)
             .bind(c.short_code)
             .bind(c.clicked_at)
@@ -114,10 +124,16 @@ impl ClickStore for PgClickStore {
             .bind(c.traffic_source)
             .bind(c.ip)
             .bind(c.user_agent)
-            .bind(c.referer)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(|e| store_error(&e))?;
+            .bind(c.referer);
+        let inserted: i64 = self
+            .metrics
+            .measure("store_clicks", error_kind, async {
+                query
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(|e| store_error(&e))
+            })
+            .await?;
         Ok(u64::try_from(inserted).unwrap_or(0))
     }
 }

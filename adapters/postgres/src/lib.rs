@@ -5,6 +5,7 @@
 mod click_store;
 mod connection;
 mod error;
+mod metrics;
 mod stats_store;
 mod url_entity;
 mod url_repo;

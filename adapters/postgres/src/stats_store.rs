@@ -5,16 +5,28 @@ use domain::{ClickStats, CountryCode, DayRange, DeviceType, ShortCode, TrafficSo
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, Statement};
 
 use crate::error::stats_error;
+use crate::metrics::SqlMetrics;
 
 /// `StatsStore` on the counters the click store keeps: never a scan of `clicks`.
 #[derive(Debug, Clone)]
 pub struct PgStatsStore {
     db: DatabaseConnection,
+    metrics: SqlMetrics,
 }
 
 impl PgStatsStore {
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self {
+            db,
+            metrics: SqlMetrics::new(),
+        }
+    }
+}
+
+fn error_kind(e: &StoreError) -> &'static str {
+    match e {
+        StoreError::Unavailable(_) | StoreError::CircuitOpen => "unavailable",
+        StoreError::Unexpected(_) => "unexpected",
     }
 }
 
@@ -44,10 +56,14 @@ impl StatsStore for PgStatsStore {
         let statement =
             Statement::from_sql_and_values(DbBackend::Postgres, COUNT, [code.as_str().into()]);
         let row = self
-            .db
-            .query_one_raw(statement)
-            .await
-            .map_err(|e| stats_error(&e))?;
+            .metrics
+            .measure("click_count", error_kind, async {
+                self.db
+                    .query_one_raw(statement)
+                    .await
+                    .map_err(|e| stats_error(&e))
+            })
+            .await?;
         match row {
             Some(row) => Ok(count(
                 row.try_get_by_index::<i64>(0)
@@ -68,10 +84,14 @@ impl StatsStore for PgStatsStore {
             [code.as_str().into(), range.from().into(), range.to().into()],
         );
         let rows = self
-            .db
-            .query_all_raw(statement)
-            .await
-            .map_err(|e| stats_error(&e))?;
+            .metrics
+            .measure("click_stats", error_kind, async {
+                self.db
+                    .query_all_raw(statement)
+                    .await
+                    .map_err(|e| stats_error(&e))
+            })
+            .await?;
         let mut stats = ClickStats::default();
         for row in rows {
             add_row(&mut stats, &row).map_err(|e| stats_error(&e))?;

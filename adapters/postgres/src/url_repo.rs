@@ -8,17 +8,38 @@ use sea_orm::{
 };
 
 use crate::error::repo_error;
+use crate::metrics::SqlMetrics;
 use crate::url_entity::{self as urls, Column};
 
 /// `UrlRepo` on the `urls` table.
 #[derive(Debug, Clone)]
 pub struct PgUrlRepo {
     db: DatabaseConnection,
+    metrics: SqlMetrics,
 }
 
 impl PgUrlRepo {
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self {
+            db,
+            metrics: SqlMetrics::new(),
+        }
+    }
+
+    async fn measured<T>(
+        &self,
+        command: &'static str,
+        call: impl std::future::Future<Output = Result<T, RepoError>>,
+    ) -> Result<T, RepoError> {
+        self.metrics.measure(command, error_kind, call).await
+    }
+}
+
+fn error_kind(e: &RepoError) -> &'static str {
+    match e {
+        RepoError::CodeTaken => "conflict",
+        RepoError::Unavailable(_) | RepoError::CircuitOpen => "unavailable",
+        RepoError::Unexpected(_) => "unexpected",
     }
 }
 
@@ -31,40 +52,52 @@ impl UrlRepo for PgUrlRepo {
             created_at: Set(link.created_at),
             ..Default::default()
         };
-        urls::Entity::insert(row)
-            .exec_without_returning(&self.db)
-            .await
-            .map_err(repo_error)?;
-        Ok(())
+        self.measured("insert_link", async {
+            urls::Entity::insert(row)
+                .exec_without_returning(&self.db)
+                .await
+                .map_err(repo_error)?;
+            Ok(())
+        })
+        .await
     }
 
     async fn find(&self, code: &ShortCode) -> Result<Option<Link>, RepoError> {
-        urls::Entity::find()
-            .filter(Column::ShortCode.eq(code.as_str()))
-            .one(&self.db)
-            .await
-            .map_err(repo_error)?
-            .map(into_link)
-            .transpose()
+        self.measured("find_link", async {
+            urls::Entity::find()
+                .filter(Column::ShortCode.eq(code.as_str()))
+                .one(&self.db)
+                .await
+                .map_err(repo_error)?
+                .map(into_link)
+                .transpose()
+        })
+        .await
     }
 
     async fn list(&self, query: &LinkQuery) -> Result<LinkPage, RepoError> {
-        let page = page_of(query).all(&self.db);
-        let count = matching(query).count(&self.db);
-        let (rows, total_count) = futures::try_join!(page, count).map_err(repo_error)?;
-        Ok(LinkPage {
-            links: rows.into_iter().map(into_link).collect::<Result<_, _>>()?,
-            total_count,
+        self.measured("list_links", async {
+            let page = page_of(query).all(&self.db);
+            let count = matching(query).count(&self.db);
+            let (rows, total_count) = futures::try_join!(page, count).map_err(repo_error)?;
+            Ok(LinkPage {
+                links: rows.into_iter().map(into_link).collect::<Result<_, _>>()?,
+                total_count,
+            })
         })
+        .await
     }
 
     async fn delete(&self, code: &ShortCode) -> Result<bool, RepoError> {
-        let result = urls::Entity::delete_many()
-            .filter(Column::ShortCode.eq(code.as_str()))
-            .exec(&self.db)
-            .await
-            .map_err(repo_error)?;
-        Ok(result.rows_affected > 0)
+        self.measured("delete_link", async {
+            let result = urls::Entity::delete_many()
+                .filter(Column::ShortCode.eq(code.as_str()))
+                .exec(&self.db)
+                .await
+                .map_err(repo_error)?;
+            Ok(result.rows_affected > 0)
+        })
+        .await
     }
 }
 

@@ -5,6 +5,9 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use opentelemetry::KeyValue;
+use opentelemetry::metrics::Counter;
+
 use crate::clock::{Clock, Random};
 use crate::window::RollingWindow;
 
@@ -77,6 +80,7 @@ pub struct Breaker {
     state: Mutex<State>,
     clock: Arc<dyn Clock>,
     random: Arc<dyn Random>,
+    requests: Counter<u64>,
 }
 
 /// The breaker said no: "circuit breaker is open".
@@ -111,7 +115,41 @@ impl Breaker {
             }),
             clock,
             random,
+            requests: opentelemetry::global::meter("breaker")
+                .u64_counter("breaker_requests")
+                .with_description(
+                    "Calls through a circuit breaker, by outcome: success, failure or dropped.",
+                )
+                .build(),
         }
+    }
+
+    /// Exports this breaker's drop ratio as the gauge `breaker_drop_ratio{breaker}` (go-zero
+    /// only logs it), for as long as the breaker lives.
+    pub fn observe(self: &Arc<Self>) {
+        let breaker = Arc::downgrade(self);
+        let name = KeyValue::new("breaker", self.name.clone());
+        let _gauge = opentelemetry::global::meter("breaker")
+            .f64_observable_gauge("breaker_drop_ratio")
+            .with_description(
+                "Share of calls the circuit breaker rejects now: 0 closed, towards 1 open.",
+            )
+            .with_callback(move |observer| {
+                if let Some(breaker) = breaker.upgrade() {
+                    observer.observe(breaker.drop_ratio(), std::slice::from_ref(&name));
+                }
+            })
+            .build();
+    }
+
+    fn count(&self, outcome: &'static str) {
+        self.requests.add(
+            1,
+            &[
+                KeyValue::new("breaker", self.name.clone()),
+                KeyValue::new("outcome", outcome),
+            ],
+        );
     }
 
     pub fn name(&self) -> &str {
@@ -136,6 +174,8 @@ impl Breaker {
                 b.sum += 1;
                 b.drop += 1;
             });
+            drop(state);
+            self.count("dropped");
             Err(BreakerOpen {
                 breaker: self.name.clone(),
             })
@@ -166,6 +206,7 @@ impl Breaker {
     }
 
     fn record(&self, success: bool) {
+        self.count(if success { "success" } else { "failure" });
         let now = self.clock.now();
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         state.window.add(now, |b| {

@@ -10,6 +10,8 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use http::{Request, Response};
+use opentelemetry::KeyValue;
+use opentelemetry::metrics::Counter;
 use tonic::body::Body;
 use tonic::{Code, Status};
 use tower::{Layer, Service};
@@ -100,11 +102,15 @@ where
 #[derive(Debug, Clone)]
 pub struct Shedding {
     shedder: Arc<Shedder>,
+    dropped: Counter<u64>,
 }
 
 impl Shedding {
     pub fn layer(shedder: Arc<Shedder>) -> AdmissionLayer<Self> {
-        AdmissionLayer::new(Self { shedder })
+        AdmissionLayer::new(Self {
+            shedder,
+            dropped: crate::http::shed_counter(),
+        })
     }
 }
 
@@ -112,9 +118,10 @@ impl Admission for Shedding {
     type Ticket = ShedTicket;
 
     fn admit(&self, _method: &str) -> Result<ShedTicket, Status> {
-        self.shedder
-            .allow()
-            .map_err(|_| Status::resource_exhausted("service overloaded"))
+        self.shedder.allow().map_err(|_| {
+            self.dropped.add(1, &[KeyValue::new("server", "grpc")]);
+            Status::resource_exhausted("service overloaded")
+        })
     }
 
     /// As go-zero: only a call that ran out of time counts as lacking capacity.
@@ -218,11 +225,13 @@ impl Breakers {
     fn breaker(&self, method: &str) -> Arc<Breaker> {
         let mut breakers = self.breakers.lock().unwrap_or_else(PoisonError::into_inner);
         Arc::clone(breakers.entry(method.to_owned()).or_insert_with(|| {
-            Arc::new(Breaker::new(
+            let breaker = Arc::new(Breaker::new(
                 format!("grpc-server:{method}"),
                 Arc::clone(&self.clock),
                 Arc::clone(&self.random),
-            ))
+            ));
+            breaker.observe();
+            breaker
         }))
     }
 }

@@ -40,12 +40,13 @@ impl Guard {
     /// A guard on the real clock and chance, for a dependency named `name` (target and port,
     /// as go-zero names its breakers).
     pub fn for_dependency(name: &str, timeout: Option<Duration>) -> Self {
-        let breaker = Breaker::new(
+        let breaker = Arc::new(Breaker::new(
             name,
             Arc::new(MonotonicClock::new()),
             Arc::new(ThreadRandom),
-        );
-        Self::new(Arc::new(breaker), timeout)
+        ));
+        breaker.observe();
+        Self::new(breaker, timeout)
     }
 
     pub fn breaker(&self) -> &Arc<Breaker> {

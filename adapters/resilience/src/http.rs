@@ -8,6 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures::FutureExt;
+use opentelemetry::KeyValue;
+use opentelemetry::metrics::Counter;
 use tide::utils::async_trait;
 use tide::{Middleware, Next, Request, Response, StatusCode};
 
@@ -33,6 +35,7 @@ fn problem(status: StatusCode, slug: &str, detail: &str) -> Response {
 pub struct MaxConns {
     limit: usize,
     active: AtomicUsize,
+    rejected: Counter<u64>,
 }
 
 impl MaxConns {
@@ -40,8 +43,20 @@ impl MaxConns {
         Self {
             limit,
             active: AtomicUsize::new(0),
+            rejected: opentelemetry::global::meter("guards")
+                .u64_counter("max_conns_rejected")
+                .with_description("Requests refused because max_conns were already in progress.")
+                .build(),
         }
     }
+}
+
+/// `load_shedding_dropped_total{server}`: requests the shedder refused (go-zero only logs them).
+pub(crate) fn shed_counter() -> Counter<u64> {
+    opentelemetry::global::meter("guards")
+        .u64_counter("load_shedding_dropped")
+        .with_description("Requests refused by the adaptive load shedder.")
+        .build()
 }
 
 /// Gives the slot back however the request ends, panics and cancellations included.
@@ -58,6 +73,7 @@ impl<S: Clone + Send + Sync + 'static> Middleware<S> for MaxConns {
     async fn handle(&self, req: Request<S>, next: Next<'_, S>) -> tide::Result {
         if self.active.fetch_add(1, Ordering::SeqCst) >= self.limit {
             self.active.fetch_sub(1, Ordering::SeqCst);
+            self.rejected.add(1, &[]);
             return Ok(problem(
                 StatusCode::ServiceUnavailable,
                 "too-many-requests-in-progress",
@@ -73,11 +89,15 @@ impl<S: Clone + Send + Sync + 'static> Middleware<S> for MaxConns {
 #[derive(Debug)]
 pub struct LoadShedding {
     shedder: Arc<Shedder>,
+    dropped: Counter<u64>,
 }
 
 impl LoadShedding {
     pub fn new(shedder: Arc<Shedder>) -> Self {
-        Self { shedder }
+        Self {
+            shedder,
+            dropped: shed_counter(),
+        }
     }
 }
 
@@ -85,6 +105,7 @@ impl LoadShedding {
 impl<S: Clone + Send + Sync + 'static> Middleware<S> for LoadShedding {
     async fn handle(&self, req: Request<S>, next: Next<'_, S>) -> tide::Result {
         let Ok(ticket) = self.shedder.allow() else {
+            self.dropped.add(1, &[KeyValue::new("server", "http")]);
             return Ok(problem(
                 StatusCode::ServiceUnavailable,
                 "overloaded",

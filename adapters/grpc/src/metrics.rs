@@ -1,0 +1,108 @@
+//! go-zero's gRPC metrics, under its names: `rpc_{server,client}_requests_duration_ms{method}`
+//! and `rpc_{server,client}_requests_code_total{method, code}`, the code numeric as go-zero
+//! writes it.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use opentelemetry::KeyValue;
+use opentelemetry::metrics::{Counter, Histogram};
+use tonic::Code;
+use tonic::body::Body;
+use tower_layer::Layer;
+use tower_service::Service;
+
+const BUCKETS_MS: [f64; 12] = [
+    1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2000.0, 5000.0,
+];
+
+#[derive(Debug, Clone)]
+pub(crate) struct RpcMetrics {
+    duration: Histogram<f64>,
+    codes: Counter<u64>,
+}
+
+impl RpcMetrics {
+    /// `side` is "server" or "client". Instruments from the global meter provider: install it
+    /// first.
+    pub(crate) fn new(side: &'static str) -> Self {
+        let meter = opentelemetry::global::meter("rpc");
+        Self {
+            duration: meter
+                .f64_histogram(format!("rpc_{side}_requests_duration_ms"))
+                .with_description(format!("rpc {side} requests duration(ms)."))
+                .with_boundaries(BUCKETS_MS.to_vec())
+                .build(),
+            codes: meter
+                .u64_counter(format!("rpc_{side}_requests_code"))
+                .with_description(format!("rpc {side} requests code count."))
+                .build(),
+        }
+    }
+
+    pub(crate) fn record(&self, method: &str, code: Code, took: Duration) {
+        let method = KeyValue::new("method", method.to_owned());
+        self.duration
+            .record(took.as_secs_f64() * 1000.0, std::slice::from_ref(&method));
+        self.codes
+            .add(1, &[method, KeyValue::new("code", i64::from(code as i32))]);
+    }
+}
+
+/// The server side, as the outermost tower layer: guards' refusals are counted too.
+#[derive(Debug, Clone)]
+pub(crate) struct ServerMetricsLayer(pub(crate) RpcMetrics);
+
+impl<S> Layer<S> for ServerMetricsLayer {
+    type Service = ServerMetrics<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        ServerMetrics {
+            inner,
+            metrics: self.0.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ServerMetrics<S> {
+    inner: S,
+    metrics: RpcMetrics,
+}
+
+type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
+
+impl<S, B> Service<http::Request<B>> for ServerMetrics<S>
+where
+    S: Service<http::Request<B>, Response = http::Response<Body>>,
+    S::Future: Send + 'static,
+{
+    type Response = http::Response<Body>;
+    type Error = S::Error;
+    type Future = BoxFuture<http::Response<Body>, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: http::Request<B>) -> Self::Future {
+        let method = req.uri().path().to_owned();
+        let metrics = self.metrics.clone();
+        let started = Instant::now();
+        let call = self.inner.call(req);
+        Box::pin(async move {
+            let res = call.await?;
+            // Errors travel in the headers (trailers-only); a success's status is in the trailers.
+            let code = res
+                .headers()
+                .get("grpc-status")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<i32>().ok())
+                .map_or(Code::Ok, Code::from_i32);
+            metrics.record(&method, code, started.elapsed());
+            Ok(res)
+        })
+    }
+}
