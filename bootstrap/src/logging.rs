@@ -1,19 +1,62 @@
-//! Logs to stderr, filtered by the validated `RUST_LOG`/`log` setting.
+//! Logs and traces: `tracing` everywhere, bridged to OpenTelemetry so every span has W3C trace
+//! and span ids (which travel to the other processes, and to an OTLP collector when
+//! `OTEL_EXPORTER_OTLP_ENDPOINT` is set). Logs go to stderr as JSON, one object a line, with
+//! the ids of the spans they belong to; as text when a person is watching a terminal.
 
 use std::io::IsTerminal;
 
-use tracing_subscriber::EnvFilter;
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
 
-/// Installs the global subscriber once; later calls (tests start several services) do nothing.
-pub fn init(filter: &str) {
+/// Keeps the tracer provider; dropping it flushes the spans not yet exported.
+#[derive(Debug)]
+pub struct Telemetry {
+    provider: SdkTracerProvider,
+}
+
+impl Drop for Telemetry {
+    fn drop(&mut self) {
+        let _ = self.provider.shutdown();
+    }
+}
+
+/// Installs the global subscriber and tracer provider. Needs a tokio context (the OTLP
+/// exporter is a tonic client).
+///
+/// # Errors
+/// When the OTLP exporter can't be built.
+pub fn init(
+    service: &'static str,
+    filter: &str,
+    otlp_endpoint: Option<&str>,
+) -> Result<Telemetry, String> {
+    let provider = adapter_telemetry::install_tracing(service, otlp_endpoint)?;
+    let traces = tracing_opentelemetry::layer().with_tracer(provider.tracer(service));
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let terminal = std::io::stderr().is_terminal();
+    let logs = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
-        // Colour codes only for a person at a terminal, never into files or collectors.
-        .with_ansi(std::io::stderr().is_terminal())
         // Otherwise a failed log write is reported with eprintln!, which panics when stderr
         // itself is the broken pipe: a log collector going away must not kill the service.
-        .log_internal_errors(false)
+        .log_internal_errors(false);
+    let logs = if terminal {
+        logs.boxed()
+    } else {
+        // The span list carries each request's trace_id and span_id (recorded on the spans
+        // the inbound adapters open).
+        logs.json()
+            .with_current_span(false)
+            .with_span_list(true)
+            .boxed()
+    };
+    // A second service in the same process (tests) keeps the first subscriber.
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(traces)
+        .with(logs)
         .try_init();
+    Ok(Telemetry { provider })
 }

@@ -3,33 +3,34 @@
 
 use std::process::ExitCode;
 
+use crate::StartError;
 use crate::config::{ConfigError, ProcessEnv};
-use crate::{StartError, logging};
+use crate::logging::{self, Telemetry};
 
 /// Exit code for a configuration error (the process never started).
 pub const BAD_CONFIG: u8 = 2;
 
-/// Loads the configuration from the command line and the environment, and sets up logging with
-/// its log filter.
+/// Loads the configuration from the command line and the environment, and sets up logs and
+/// traces with its log filter and OTLP endpoint.
 ///
 /// # Errors
 /// The exit code to return, once the error line is printed.
 pub fn configure<C>(
-    binary: &str,
+    binary: &'static str,
     load: impl FnOnce(Vec<String>, &ProcessEnv) -> Result<C, ConfigError>,
-    log_filter: impl FnOnce(&C) -> &str,
-) -> Result<C, ExitCode> {
+    observability: impl FnOnce(&C) -> (&str, Option<&str>),
+) -> Result<(C, Telemetry), ExitCode> {
     let args = std::env::args().skip(1).collect();
-    match load(args, &ProcessEnv) {
-        Ok(config) => {
-            logging::init(log_filter(&config));
-            Ok(config)
-        }
-        Err(e) => {
-            eprintln!("{binary}: {e}");
-            Err(ExitCode::from(BAD_CONFIG))
-        }
-    }
+    let config = load(args, &ProcessEnv).map_err(|e| {
+        eprintln!("{binary}: {e}");
+        ExitCode::from(BAD_CONFIG)
+    })?;
+    let (filter, otlp_endpoint) = observability(&config);
+    let telemetry = logging::init(binary, filter, otlp_endpoint).map_err(|e| {
+        eprintln!("{binary}: invalid configuration: {e}");
+        ExitCode::from(BAD_CONFIG)
+    })?;
+    Ok((config, telemetry))
 }
 
 /// The service, or the exit code for a start that failed (printed as one line).

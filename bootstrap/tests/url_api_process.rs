@@ -85,12 +85,10 @@ fn listening_addr(child: &mut Child) -> String {
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     for line in lines.by_ref() {
         let line = line.unwrap();
-        if line.contains("url-api listening")
-            && let Some(addr) = line
-                .split_whitespace()
-                .find_map(|t| t.strip_prefix("addr="))
-        {
-            let addr = addr.to_owned();
+        // Logs are JSON when stderr is not a terminal: {"fields": {"message": ..., "addr": ...}}.
+        if line.contains("url-api listening") {
+            let parsed: serde_json::Value = serde_json::from_str(&line).unwrap();
+            let addr = parsed["fields"]["addr"].as_str().unwrap().to_owned();
             std::thread::spawn(move || lines.for_each(|line| eprintln!("url-api: {line:?}")));
             return addr;
         }

@@ -30,12 +30,16 @@ impl Service {
         let mut fields = HashMap::new();
         for line in lines.by_ref() {
             let line = line.expect("log line");
+            // Logs are JSON when stderr is not a terminal: {"fields": {"message": ..., ...}}.
             if line.contains("listening") || line.contains("consuming") {
                 ready = true;
-                fields = line
-                    .split_whitespace()
-                    .filter_map(|token| token.split_once('='))
-                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                let parsed: serde_json::Value =
+                    serde_json::from_str(&line).expect("a JSON log line");
+                fields = parsed["fields"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
                     .collect();
                 break;
             }

@@ -6,8 +6,10 @@ use domain::ShortCode;
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Status};
 
-use crate::metrics::RpcMetrics;
+use crate::metrics::{Metadata, RpcMetrics};
 use crate::proto::GetClickCountRequest;
+use tracing::Instrument;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 const GET_CLICK_COUNT: &str = "/analytics.v1.Analytics/GetClickCount";
 use crate::proto::analytics_client::AnalyticsClient;
@@ -48,12 +50,28 @@ impl GrpcAnalytics {
 #[async_trait]
 impl AnalyticsQuery for GrpcAnalytics {
     async fn click_count(&self, code: &ShortCode) -> Result<u64, AnalyticsError> {
-        let request = GetClickCountRequest {
+        let span = tracing::info_span!(
+            "grpc call",
+            otel.name = GET_CLICK_COUNT,
+            otel.kind = "client",
+            rpc.method = GET_CLICK_COUNT,
+        );
+        let mut request = tonic::Request::new(GetClickCountRequest {
             short_code: code.to_string(),
-        };
+        });
+        // The callee continues this trace.
+        let context = span.context();
+        opentelemetry::global::get_text_map_propagator(|p| {
+            p.inject_context(&context, &mut Metadata(request.metadata_mut()));
+        });
         let started = Instant::now();
         // Clones of a tonic client share one channel: cheap, and needed for &self.
-        let response = self.client.clone().get_click_count(request).await;
+        let response = self
+            .client
+            .clone()
+            .get_click_count(request)
+            .instrument(span)
+            .await;
         let code = response.as_ref().map_or_else(Status::code, |_| Code::Ok);
         self.metrics
             .record(GET_CLICK_COUNT, code, started.elapsed());

@@ -1,6 +1,8 @@
-//! go-zero's gRPC metrics, under its names: `rpc_{server,client}_requests_duration_ms{method}`
-//! and `rpc_{server,client}_requests_code_total{method, code}`, the code numeric as go-zero
-//! writes it.
+//! Observing gRPC calls: go-zero's metrics, under its names
+//! (`rpc_{server,client}_requests_duration_ms{method}` and
+//! `rpc_{server,client}_requests_code_total{method, code}`, the code numeric as go-zero writes
+//! it), and a span per served call that continues the caller's trace (W3C `traceparent` in the
+//! metadata).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -9,10 +11,15 @@ use std::time::{Duration, Instant};
 
 use opentelemetry::KeyValue;
 use opentelemetry::metrics::{Counter, Histogram};
+use opentelemetry::propagation::{Extractor, Injector};
+use opentelemetry::trace::TraceContextExt;
 use tonic::Code;
 use tonic::body::Body;
 use tower_layer::Layer;
 use tower_service::Service;
+use tracing::Instrument;
+use tracing::field::Empty;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 const BUCKETS_MS: [f64; 12] = [
     1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2000.0, 5000.0,
@@ -91,7 +98,8 @@ where
         let method = req.uri().path().to_owned();
         let metrics = self.metrics.clone();
         let started = Instant::now();
-        let call = self.inner.call(req);
+        let span = server_span(&method, req.headers());
+        let call = self.inner.call(req).instrument(span);
         Box::pin(async move {
             let res = call.await?;
             // Errors travel in the headers (trailers-only); a success's status is in the trailers.
@@ -104,5 +112,50 @@ where
             metrics.record(&method, code, started.elapsed());
             Ok(res)
         })
+    }
+}
+
+struct Headers<'a>(&'a http::HeaderMap);
+
+impl Extractor for Headers<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|v| v.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(http::HeaderName::as_str).collect()
+    }
+}
+
+/// The span of one served call, child of the caller's span when it sent one; its `trace_id`
+/// and `span_id` fields put the ids in every log line inside it.
+fn server_span(method: &str, headers: &http::HeaderMap) -> tracing::Span {
+    let span = tracing::info_span!(
+        "grpc request",
+        otel.name = method,
+        otel.kind = "server",
+        rpc.method = method,
+        trace_id = Empty,
+        span_id = Empty,
+    );
+    let caller = opentelemetry::global::get_text_map_propagator(|p| p.extract(&Headers(headers)));
+    let _ = span.set_parent(caller);
+    let ids = span.context().span().span_context().clone();
+    span.record("trace_id", ids.trace_id().to_string());
+    span.record("span_id", ids.span_id().to_string());
+    span
+}
+
+/// Writes the current trace context into a call's metadata.
+pub(crate) struct Metadata<'a>(pub(crate) &'a mut tonic::metadata::MetadataMap);
+
+impl Injector for Metadata<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        if let (Ok(key), Ok(value)) = (
+            tonic::metadata::MetadataKey::from_bytes(key.as_bytes()),
+            tonic::metadata::MetadataValue::try_from(value.as_str()),
+        ) {
+            self.0.insert(key, value);
+        }
     }
 }

@@ -7,6 +7,7 @@ mod metrics;
 mod problem;
 mod query;
 mod redirect;
+mod request_span;
 mod server;
 mod shorten;
 mod state;
@@ -28,7 +29,9 @@ pub(crate) fn app(
     guards: Guards,
 ) -> tide::Server<State> {
     let mut app = tide::with_state(State::new(links, settings));
-    // Outermost, as go-zero's Prometheus handler sits outside its guards: their refusals count.
+    // Outermost, as go-zero's trace and Prometheus handlers sit outside its guards: their
+    // refusals are traced and counted too.
+    app.with(request_span::RequestSpan);
     app.with(metrics::RequestMetrics::new());
     app.with(problem::fill_empty_errors);
     for guard in guards {

@@ -38,7 +38,7 @@ impl RequestMetrics {
 }
 
 /// The route a request matched, as its pattern.
-fn route_pattern(req: &Request<State>) -> &'static str {
+pub(crate) fn route_pattern(req: &Request<State>) -> &'static str {
     let path = req.url().path();
     match (path, req.param("code").is_ok()) {
         ("/api/v1/urls", _) => "/api/v1/urls",

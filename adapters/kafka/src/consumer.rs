@@ -8,14 +8,20 @@ use application::IngestClicks;
 use domain::ClickEvent;
 use opentelemetry::KeyValue;
 use opentelemetry::metrics::Histogram;
+use opentelemetry::propagation::Extractor;
+use opentelemetry::trace::TraceContextExt;
 use rdkafka::client::ClientContext;
 use rdkafka::consumer::{CommitMode, Consumer, ConsumerContext, StreamConsumer};
 use rdkafka::error::KafkaError;
+use rdkafka::message::Headers;
 use rdkafka::message::Message;
 use rdkafka::statistics::Statistics;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use tokio::sync::watch;
 use tokio::time::{Instant, sleep, timeout_at};
+use tracing::Instrument;
+use tracing::field::Empty;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::click_codec::decode;
 
@@ -151,6 +157,21 @@ struct Received {
     partition: i32,
     offset: i64,
     payload: Vec<u8>,
+    /// The click's trace context (`traceparent`, `tracestate`), as the publisher sent it.
+    trace: Vec<(String, String)>,
+}
+
+impl Extractor for Received {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.trace
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.trace.iter().map(|(k, _)| k.as_str()).collect()
+    }
 }
 
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
@@ -235,10 +256,15 @@ impl ClickConsumer {
                 }
             };
             let batch = self.fill_batch(first).await;
-            if !self.store(&batch, &mut stopping).await {
+            let span = batch_span(&batch);
+            if !self
+                .store(&batch, &mut stopping)
+                .instrument(span.clone())
+                .await
+            {
                 break;
             }
-            self.commit(&batch).await;
+            self.commit(&batch).instrument(span).await;
         }
         tracing::info!("click consumer stopped");
     }
@@ -345,10 +371,46 @@ impl ClickConsumer {
 }
 
 fn copy(message: &impl Message) -> Received {
+    let trace = message
+        .headers()
+        .map(|headers| {
+            headers
+                .iter()
+                .filter_map(|h| {
+                    Some((h.key.to_owned(), String::from_utf8(h.value?.to_vec()).ok()?))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     Received {
         topic: message.topic().to_owned(),
         partition: message.partition(),
         offset: message.offset(),
         payload: message.payload().unwrap_or_default().to_vec(),
+        trace,
     }
+}
+
+/// The span of one batch: a trace of its own (one batch serves many redirects' traces), linked
+/// to the trace of each click in it.
+fn batch_span(batch: &[Received]) -> tracing::Span {
+    let span = tracing::info_span!(
+        "consume batch",
+        otel.kind = "consumer",
+        messaging.batch.message_count = batch.len(),
+        trace_id = Empty,
+        span_id = Empty,
+    );
+    let _ = span.set_parent(opentelemetry::Context::new());
+    for message in batch {
+        let click = opentelemetry::global::get_text_map_propagator(|p| p.extract(message));
+        let click = click.span().span_context().clone();
+        if click.is_valid() {
+            span.add_link(click);
+        }
+    }
+    let ids = span.context().span().span_context().clone();
+    span.record("trace_id", ids.trace_id().to_string());
+    span.record("span_id", ids.span_id().to_string());
+    span
 }

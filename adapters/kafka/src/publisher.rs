@@ -4,11 +4,13 @@ use std::time::Duration;
 
 use application::ports::{ClickPublisher, PublishError};
 use domain::ClickEvent;
+use opentelemetry::propagation::Injector;
 use rdkafka::ClientConfig;
 use rdkafka::client::ClientContext;
 use rdkafka::error::KafkaError;
-use rdkafka::message::{DeliveryResult, Message};
+use rdkafka::message::{DeliveryResult, Header, Message, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, Producer, ProducerContext, ThreadedProducer};
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::click_codec::encode;
 
@@ -126,6 +128,29 @@ impl KafkaClickPublisher {
     }
 }
 
+/// The current trace context (the redirect's request span) as message headers, so the
+/// consumer's span can link back to the click's trace.
+fn trace_headers() -> OwnedHeaders {
+    struct Collect(Vec<(String, String)>);
+    impl Injector for Collect {
+        fn set(&mut self, key: &str, value: String) {
+            self.0.push((key.to_owned(), value));
+        }
+    }
+    let mut collected = Collect(Vec::new());
+    let context = tracing::Span::current().context();
+    opentelemetry::global::get_text_map_propagator(|p| p.inject_context(&context, &mut collected));
+    collected.0.iter().fold(
+        OwnedHeaders::new_with_capacity(collected.0.len()),
+        |headers, (key, value)| {
+            headers.insert(Header {
+                key,
+                value: Some(value.as_bytes()),
+            })
+        },
+    )
+}
+
 /// Exports the delivery counts and the queue's depth (go-zero's pusher only logs):
 /// `click_events_delivered_total`, `_failed_total` (given up after retries),
 /// `_rejected_total` (never queued) and `click_events_queue_depth`.
@@ -174,7 +199,8 @@ impl ClickPublisher for KafkaClickPublisher {
         let payload = encode(&event);
         let record = BaseRecord::to(&self.topic)
             .key(event.short_code.as_str())
-            .payload(&payload);
+            .payload(&payload)
+            .headers(trace_headers());
         self.producer.send(record).map_err(|(e, _)| {
             // Queue full (the broker has been away long enough to fill it) or shutting down.
             self.reports.rejected.fetch_add(1, Ordering::Relaxed);

@@ -5,7 +5,9 @@
 mod dev_server;
 mod metrics;
 mod probe;
+mod traces;
 
 pub use dev_server::DevServer;
 pub use metrics::Metrics;
 pub use probe::{Probe, Probes};
+pub use traces::{install_propagator, install_tracing};

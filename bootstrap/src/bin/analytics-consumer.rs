@@ -9,12 +9,13 @@ use bootstrap::shutdown;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let config = match configure("analytics-consumer", AnalyticsConsumerConfig::load, |c| {
-        &c.log_filter
-    }) {
-        Ok(config) => config,
-        Err(code) => return code,
-    };
+    let (config, _telemetry) =
+        match configure("analytics-consumer", AnalyticsConsumerConfig::load, |c| {
+            (&c.log_filter, c.otlp_endpoint.as_deref())
+        }) {
+            Ok(config) => config,
+            Err(code) => return code,
+        };
     let consumer = match started("analytics-consumer", AnalyticsConsumer::build(config).await) {
         Ok(consumer) => consumer,
         Err(code) => return code,

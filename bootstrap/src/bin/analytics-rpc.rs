@@ -9,7 +9,9 @@ use bootstrap::shutdown;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let config = match configure("analytics-rpc", AnalyticsRpcConfig::load, |c| &c.log_filter) {
+    let (config, _telemetry) = match configure("analytics-rpc", AnalyticsRpcConfig::load, |c| {
+        (&c.log_filter, c.otlp_endpoint.as_deref())
+    }) {
         Ok(config) => config,
         Err(code) => return code,
     };

@@ -9,7 +9,9 @@ use bootstrap::url_api::UrlApi;
 
 #[async_std::main]
 async fn main() -> ExitCode {
-    let config = match configure("url-api", UrlApiConfig::load, |c| &c.log_filter) {
+    let (config, _telemetry) = match configure("url-api", UrlApiConfig::load, |c| {
+        (&c.log_filter, c.otlp_endpoint.as_deref())
+    }) {
         Ok(config) => config,
         Err(code) => return code,
     };

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::sections::{DatabaseConfig, DatabaseFile, KafkaConfig, dev_addr};
+use super::sections::{DatabaseConfig, DatabaseFile, KafkaConfig, dev_addr, otlp_endpoint};
 use super::{ConfigError, Env, Setting, log_filter, millis, positive, read_file};
 
 const BUILT_IN: &str = include_str!("../../etc/analytics-consumer.yaml");
@@ -22,6 +22,8 @@ pub struct AnalyticsConsumerConfig {
     pub geoip_database: Option<PathBuf>,
     /// Where `/metrics` and `/healthz` are served.
     pub dev_addr: SocketAddr,
+    /// Where traces are exported (OTLP/gRPC); `None`: not exported.
+    pub otlp_endpoint: Option<String>,
     pub log_filter: String,
 }
 
@@ -89,6 +91,7 @@ impl AnalyticsConsumerConfig {
             database: file.database.load(env)?,
             geoip_database,
             dev_addr: dev_addr(env, file.dev.addr)?,
+            otlp_endpoint: otlp_endpoint(env)?,
             log_filter: log_filter(env, file.log)?,
         })
     }

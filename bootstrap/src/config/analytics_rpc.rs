@@ -2,7 +2,9 @@ use std::net::SocketAddr;
 
 use serde::Deserialize;
 
-use super::sections::{DatabaseConfig, DatabaseFile, GuardsConfig, GuardsFile, dev_addr};
+use super::sections::{
+    DatabaseConfig, DatabaseFile, GuardsConfig, GuardsFile, dev_addr, otlp_endpoint,
+};
 use super::{ConfigError, Env, Setting, log_filter, read_file};
 
 const BUILT_IN: &str = include_str!("../../etc/analytics-rpc.yaml");
@@ -15,6 +17,8 @@ pub struct AnalyticsRpcConfig {
     pub database: DatabaseConfig,
     /// Where `/metrics` and `/healthz` are served.
     pub dev_addr: SocketAddr,
+    /// Where traces are exported (OTLP/gRPC); `None`: not exported.
+    pub otlp_endpoint: Option<String>,
     pub log_filter: String,
 }
 
@@ -62,6 +66,7 @@ impl AnalyticsRpcConfig {
             .load("grpc")?,
             database: file.database.load(env)?,
             dev_addr: dev_addr(env, file.dev.addr)?,
+            otlp_endpoint: otlp_endpoint(env)?,
             log_filter: log_filter(env, file.log)?,
         })
     }

@@ -121,3 +121,14 @@ pub(super) fn dev_addr(
 ) -> Result<std::net::SocketAddr, ConfigError> {
     Setting::new(env, "DEV_ADDR", "dev.addr", file_value).socket_addr()
 }
+
+/// `OTEL_EXPORTER_OTLP_ENDPOINT`: where to export traces; unset, none are exported.
+pub(super) fn otlp_endpoint(env: &impl Env) -> Result<Option<String>, ConfigError> {
+    match env.var("OTEL_EXPORTER_OTLP_ENDPOINT") {
+        None => Ok(None),
+        Some(value) if value.is_empty() => Ok(None),
+        Some(value) => Setting::new(env, "OTEL_EXPORTER_OTLP_ENDPOINT", "", value)
+            .http_url()
+            .map(|url| Some(url.to_string())),
+    }
+}

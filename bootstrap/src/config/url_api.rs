@@ -4,7 +4,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::sections::{
-    DatabaseConfig, DatabaseFile, GuardsConfig, GuardsFile, KafkaConfig, dev_addr,
+    DatabaseConfig, DatabaseFile, GuardsConfig, GuardsFile, KafkaConfig, dev_addr, otlp_endpoint,
 };
 use super::{ConfigError, Env, Setting, log_filter, millis, positive, read_file};
 
@@ -30,6 +30,8 @@ pub struct UrlApiConfig {
     pub analytics_timeout: Duration,
     /// Where `/metrics` and `/healthz` are served.
     pub dev_addr: SocketAddr,
+    /// Where traces are exported (OTLP/gRPC); `None`: not exported.
+    pub otlp_endpoint: Option<String>,
     pub log_filter: String,
 }
 
@@ -120,6 +122,7 @@ impl UrlApiConfig {
             .to_string(),
             analytics_timeout: millis("analytics.timeout_ms", file.analytics.timeout_ms)?,
             dev_addr: dev_addr(env, file.dev.addr)?,
+            otlp_endpoint: otlp_endpoint(env)?,
             log_filter: log_filter(env, file.log)?,
         })
     }

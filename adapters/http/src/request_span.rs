@@ -1,0 +1,54 @@
+//! One span per request, continuing the caller's trace (W3C `traceparent`) when it sends one.
+//! The span carries `trace_id` and `span_id` as fields, so every log line inside it does.
+
+use opentelemetry::propagation::Extractor;
+use opentelemetry::trace::TraceContextExt;
+use tide::utils::async_trait;
+use tide::{Middleware, Next, Request};
+use tracing::Instrument;
+use tracing::field::Empty;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+use crate::metrics::route_pattern;
+use crate::state::State;
+
+pub(crate) struct RequestSpan;
+
+struct Headers<'a>(&'a Request<State>);
+
+impl Extractor for Headers<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.header(key).map(|values| values.as_str())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.header_names().map(|name| name.as_str()).collect()
+    }
+}
+
+#[async_trait]
+impl Middleware<State> for RequestSpan {
+    async fn handle(&self, req: Request<State>, next: Next<'_, State>) -> tide::Result {
+        let route = route_pattern(&req);
+        let method = req.method().to_string();
+        let span = tracing::info_span!(
+            "http request",
+            otel.name = format!("{method} {route}"),
+            otel.kind = "server",
+            http.request.method = %method,
+            http.route = route,
+            http.response.status_code = Empty,
+            trace_id = Empty,
+            span_id = Empty,
+        );
+        let caller = opentelemetry::global::get_text_map_propagator(|p| p.extract(&Headers(&req)));
+        let _ = span.set_parent(caller);
+        let context = span.context();
+        let ids = context.span().span_context().clone();
+        span.record("trace_id", ids.trace_id().to_string());
+        span.record("span_id", ids.span_id().to_string());
+        let res = next.run(req).instrument(span.clone()).await;
+        span.record("http.response.status_code", u16::from(res.status()));
+        Ok(res)
+    }
+}
