@@ -1,75 +1,21 @@
 //! analytics-rpc started as its binary starts it, asked over real gRPC, over a real PostgreSQL.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use adapter_grpc::proto::analytics_client::AnalyticsClient;
 use adapter_grpc::proto::{Count, GetClickCountRequest, GetClickStatsRequest};
 use adapter_grpc::{ClientConfig, GrpcAnalytics};
 use adapter_postgres::PgClickStore;
 use application::ports::{AnalyticsQuery, ClickStore};
-use async_std::channel::{Sender, bounded};
-use async_std::task::JoinHandle;
-use bootstrap::analytics_rpc::AnalyticsRpc;
-use bootstrap::config::AnalyticsRpcConfig;
 use chrono::{DateTime, Utc};
 use domain::{ClickEvent, EnrichedClick, ShortCode, Visit};
 use integration_tests::postgres::TestDatabase;
 use tonic::Code;
 use tonic::transport::Channel;
+
+use crate::rpc_app::TestRpc;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
-
-struct TestRpc {
-    addr: SocketAddr,
-    stop: Sender<()>,
-    running: JoinHandle<()>,
-}
-
-impl TestRpc {
-    async fn spawn(database_url: &str) -> Self {
-        let vars = [
-            ("GRPC_ADDR", "127.0.0.1:0".to_owned()),
-            ("DATABASE_URL", database_url.to_owned()),
-            ("DEV_ADDR", "127.0.0.1:0".to_owned()),
-        ];
-        let env = move |name: &str| {
-            vars.iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.clone())
-        };
-        let mut config = AnalyticsRpcConfig::load([], &env).unwrap();
-        // As in url_api_app: no shedding on a CPU busy running tests.
-        config.guards.shedding = false;
-        let rpc = AnalyticsRpc::build(config).await.unwrap();
-        let addr = rpc.local_addr();
-        let (stop, stopped) = bounded::<()>(1);
-        let running = async_std::task::spawn(async move {
-            rpc.run_until(async move {
-                let _ = stopped.recv().await;
-            })
-            .await
-            .unwrap();
-        });
-        Self {
-            addr,
-            stop,
-            running,
-        }
-    }
-
-    async fn client(&self) -> AnalyticsClient<Channel> {
-        AnalyticsClient::connect(format!("http://{}", self.addr))
-            .await
-            .unwrap()
-    }
-
-    async fn stop(self) {
-        let _ = self.stop.send(()).await;
-        self.running.await;
-    }
-}
 
 fn click(code: &str, at: &str, ua: &str, referer: Option<&str>) -> EnrichedClick {
     let at: DateTime<Utc> = at.parse().unwrap();

@@ -16,5 +16,7 @@ mod grpc_api;
 mod http_api;
 mod observability;
 mod pg_url_repo;
+mod rpc_app;
 mod stack;
+mod traces;
 mod url_api_app;

@@ -1,0 +1,137 @@
+//! Trace context crosses the processes' boundaries: a link-detail request's trace reaches
+//! analytics-rpc's span, and a redirect's trace reaches the consumer's span (as a link). Spans
+//! are caught by an in-memory exporter; url-api, analytics-rpc and the consumer run in this
+//! process, wired as their binaries wire them.
+
+use std::sync::OnceLock;
+
+use integration_tests::consumer::RunningConsumer;
+use integration_tests::kafka::TestKafka;
+use integration_tests::postgres::TestDatabase;
+use integration_tests::wait;
+use opentelemetry::trace::{SpanKind, TraceId, TracerProvider as _};
+use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
+use tracing_subscriber::layer::SubscriberExt;
+
+use crate::rpc_app::TestRpc;
+use crate::url_api_app::TestApp;
+
+/// The process's spans, once: a global tracing subscriber bridged to an in-memory exporter.
+fn exporter() -> &'static InMemorySpanExporter {
+    static EXPORTER: OnceLock<InMemorySpanExporter> = OnceLock::new();
+    EXPORTER.get_or_init(|| {
+        let exporter = InMemorySpanExporter::default();
+        let provider = SdkTracerProvider::builder()
+            .with_simple_exporter(exporter.clone())
+            .build();
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("tests")));
+        tracing::subscriber::set_global_default(subscriber).expect("one subscriber");
+        opentelemetry::global::set_tracer_provider(provider);
+        adapter_telemetry::install_propagator();
+        exporter
+    })
+}
+
+/// A fresh trace id and the `traceparent` header that starts a request in it.
+fn caller_trace() -> (TraceId, String) {
+    let id = uuid::Uuid::now_v7().simple().to_string();
+    let trace_id = TraceId::from_hex(&id).unwrap();
+    (trace_id, format!("00-{id}-00f067aa0ba902b7-01"))
+}
+
+async fn wait_for_span(what: &str, found: impl Fn(&SpanData) -> bool) -> SpanData {
+    wait::until(what, 300, || async {
+        exporter()
+            .get_finished_spans()
+            .unwrap()
+            .into_iter()
+            .find(|span| found(span))
+    })
+    .await
+}
+
+#[async_std::test]
+async fn a_link_detail_trace_reaches_the_rpc_span() {
+    exporter();
+    let db = TestDatabase::create().await;
+    let rpc = TestRpc::spawn(&db.url).await;
+    let rpc_url = format!("http://{}", rpc.addr);
+    let app = TestApp::spawn_with(&db.url, |config| config.analytics_rpc_url = rpc_url).await;
+    let code = app.shorten("https://example.com/traced").await["short_code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (trace_id, traceparent) = caller_trace();
+
+    let res = app
+        .client
+        .get(app.url(&format!("/api/v1/links/{code}")))
+        .header("traceparent", traceparent)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+
+    let http = wait_for_span("url-api's request span", |span| {
+        span.span_kind == SpanKind::Server && span.name == "GET /api/v1/links/:code"
+    })
+    .await;
+    let server = wait_for_span("analytics-rpc's span in the caller's trace", |span| {
+        span.span_kind == SpanKind::Server
+            && span.name == "/analytics.v1.Analytics/GetClickCount"
+            && span.span_context.trace_id() == trace_id
+    })
+    .await;
+    assert_eq!(
+        http.span_context.trace_id(),
+        trace_id,
+        "url-api continues the caller's trace"
+    );
+    assert_eq!(server.span_context.trace_id(), trace_id);
+    app.stop().await;
+    rpc.stop().await;
+}
+
+#[async_std::test]
+async fn a_redirect_trace_reaches_the_consumer_span() {
+    exporter();
+    let db = TestDatabase::create().await;
+    let kafka = TestKafka::start().await;
+    let (brokers, topic) = (kafka.brokers.clone(), kafka.topic.clone());
+    let app = TestApp::spawn_with(&db.url, |config| {
+        config.kafka.brokers = brokers;
+        config.kafka.topic = topic;
+    })
+    .await;
+    let consumer = RunningConsumer::start(&kafka, &db.connect().await, 10).await;
+    let code = app.shorten("https://example.com/traced-click").await["short_code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (trace_id, traceparent) = caller_trace();
+
+    let res = app
+        .client
+        .get(app.url(&format!("/{code}")))
+        .header("traceparent", traceparent)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 302);
+
+    let batch = wait_for_span(
+        "the consumer's span linked to the redirect's trace",
+        |span| {
+            span.span_kind == SpanKind::Consumer
+                && span
+                    .links
+                    .iter()
+                    .any(|link| link.span_context.trace_id() == trace_id)
+        },
+    )
+    .await;
+    assert_eq!(batch.name, "consume batch");
+    consumer.stop().await;
+    app.stop().await;
+}
