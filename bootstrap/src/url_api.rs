@@ -66,7 +66,10 @@ impl UrlApi {
             Resilient::new(
                 analytics,
                 Guard::for_dependency(
-                    &format!("grpc:{}/GetClickCount", config.analytics_rpc_url),
+                    &format!(
+                        "grpc:{}/analytics.v1.Analytics/GetClickCount",
+                        config.analytics_rpc_url.trim_end_matches('/')
+                    ),
                     Some(config.analytics_timeout),
                 ),
             ),

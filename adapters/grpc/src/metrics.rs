@@ -99,7 +99,7 @@ where
         let metrics = self.metrics.clone();
         let started = Instant::now();
         let span = server_span(&method, req.headers());
-        let call = self.inner.call(req).instrument(span);
+        let call = self.inner.call(req).instrument(span.clone());
         Box::pin(async move {
             let res = call.await?;
             // Errors travel in the headers (trailers-only); a success's status is in the trailers.
@@ -109,7 +109,16 @@ where
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse::<i32>().ok())
                 .map_or(Code::Ok, Code::from_i32);
-            metrics.record(&method, code, started.elapsed());
+            let took = started.elapsed();
+            metrics.record(&method, code, took);
+            // The access log, inside the call's span: it carries the ids.
+            span.in_scope(|| {
+                tracing::info!(
+                    code = code as i32,
+                    duration_ms = took.as_secs_f64() * 1000.0,
+                    "call"
+                );
+            });
             Ok(res)
         })
     }

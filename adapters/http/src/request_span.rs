@@ -47,8 +47,18 @@ impl Middleware<State> for RequestSpan {
         let ids = context.span().span_context().clone();
         span.record("trace_id", ids.trace_id().to_string());
         span.record("span_id", ids.span_id().to_string());
+        let started = std::time::Instant::now();
         let res = next.run(req).instrument(span.clone()).await;
-        span.record("http.response.status_code", u16::from(res.status()));
+        let status = u16::from(res.status());
+        span.record("http.response.status_code", status);
+        // The access log (go-zero logs every request too), inside the span: it carries the ids.
+        span.in_scope(|| {
+            tracing::info!(
+                status,
+                duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+                "request"
+            );
+        });
         Ok(res)
     }
 }

@@ -301,11 +301,7 @@ impl ClickConsumer {
                     self.counts
                         .stored
                         .fetch_add(report.stored, Ordering::Relaxed);
-                    tracing::debug!(
-                        received = report.received,
-                        stored = report.stored,
-                        "batch stored"
-                    );
+                    tracing::info!(received = report.received, stored = report.stored, click_traces = %click_traces(batch), "batch stored");
                     return true;
                 }
                 Err(e) => {
@@ -413,4 +409,25 @@ fn batch_span(batch: &[Received]) -> tracing::Span {
     span.record("trace_id", ids.trace_id().to_string());
     span.record("span_id", ids.span_id().to_string());
     span
+}
+
+/// The traces of the clicks in a batch (the redirects' trace ids), for the batch's log line:
+/// at most 20, then how many more.
+fn click_traces(batch: &[Received]) -> String {
+    const SHOWN: usize = 20;
+    let mut ids: Vec<String> = batch
+        .iter()
+        .map(|m| opentelemetry::global::get_text_map_propagator(|p| p.extract(m)))
+        .map(|cx| cx.span().span_context().trace_id())
+        .filter(|id| *id != opentelemetry::trace::TraceId::INVALID)
+        .map(|id| id.to_string())
+        .collect();
+    ids.dedup();
+    let more = ids.len().saturating_sub(SHOWN);
+    ids.truncate(SHOWN);
+    let mut shown = ids.join(",");
+    if more > 0 {
+        shown.push_str(&format!(",+{more} more"));
+    }
+    shown
 }
