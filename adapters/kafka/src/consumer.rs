@@ -24,6 +24,7 @@ use tracing::field::Empty;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::click_codec::decode;
+use crate::counters::observe_counters;
 
 #[derive(Debug, Clone)]
 pub struct ConsumerConfig {
@@ -94,37 +95,28 @@ fn observe(
     topic: &str,
 ) -> Histogram<u64> {
     let meter = opentelemetry::global::meter("kafka_consumer");
-    for (name, description, read) in [
-        (
-            "click_consumer_batches",
-            "Batches stored.",
-            (|c: &ConsumerCounts| &c.batches) as fn(&ConsumerCounts) -> &AtomicU64,
-        ),
-        (
-            "click_consumer_events_received",
-            "Click events read from the topic.",
-            |c| &c.received,
-        ),
-        (
-            "click_consumer_events_stored",
-            "Click events newly stored (redeliveries excluded).",
-            |c| &c.stored,
-        ),
-        (
-            "click_consumer_poison_messages",
-            "Messages skipped as not being click events.",
-            |c| &c.poison,
-        ),
-    ] {
-        let counts = Arc::clone(counts);
-        let _ = meter
-            .u64_observable_counter(name)
-            .with_description(description)
-            .with_callback(move |observer| {
-                observer.observe(read(&counts).load(Ordering::Relaxed), &[])
-            })
-            .build();
-    }
+    observe_counters(
+        &meter,
+        counts,
+        [
+            ("click_consumer_batches", "Batches stored.", |c| &c.batches),
+            (
+                "click_consumer_events_received",
+                "Click events read from the topic.",
+                |c| &c.received,
+            ),
+            (
+                "click_consumer_events_stored",
+                "Click events newly stored (redeliveries excluded).",
+                |c| &c.stored,
+            ),
+            (
+                "click_consumer_poison_messages",
+                "Messages skipped as not being click events.",
+                |c| &c.poison,
+            ),
+        ],
+    );
     let (lag, topic) = (Arc::clone(lag), topic.to_owned());
     let _ = meter
         .i64_observable_gauge("click_consumer_lag")

@@ -3,6 +3,7 @@
 
 mod click_codec;
 mod consumer;
+mod counters;
 mod publisher;
 mod topic;
 

@@ -13,6 +13,7 @@ use rdkafka::producer::{BaseRecord, Producer, ProducerContext, ThreadedProducer}
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::click_codec::encode;
+use crate::counters::observe_counters;
 
 #[derive(Debug, Clone)]
 pub struct PublisherConfig {
@@ -156,32 +157,27 @@ fn trace_headers() -> OwnedHeaders {
 /// `_rejected_total` (never queued) and `click_events_queue_depth`.
 fn observe(counts: &Arc<DeliveryCounts>, producer: &Arc<ThreadedProducer<DeliveryReports>>) {
     let meter = opentelemetry::global::meter("kafka_producer");
-    for (name, description, read) in [
-        (
-            "click_events_delivered",
-            "Click events the broker acknowledged.",
-            (|c: &DeliveryCounts| &c.delivered) as fn(&DeliveryCounts) -> &AtomicU64,
-        ),
-        (
-            "click_events_failed",
-            "Click events given up on after retries.",
-            |c| &c.failed,
-        ),
-        (
-            "click_events_rejected",
-            "Click events that could not even be queued.",
-            |c| &c.rejected,
-        ),
-    ] {
-        let counts = Arc::clone(counts);
-        let _ = meter
-            .u64_observable_counter(name)
-            .with_description(description)
-            .with_callback(move |observer| {
-                observer.observe(read(&counts).load(Ordering::Relaxed), &[])
-            })
-            .build();
-    }
+    observe_counters(
+        &meter,
+        counts,
+        [
+            (
+                "click_events_delivered",
+                "Click events the broker acknowledged.",
+                |c| &c.delivered,
+            ),
+            (
+                "click_events_failed",
+                "Click events given up on after retries.",
+                |c| &c.failed,
+            ),
+            (
+                "click_events_rejected",
+                "Click events that could not even be queued.",
+                |c| &c.rejected,
+            ),
+        ],
+    );
     let producer = Arc::downgrade(producer);
     let _ = meter
         .i64_observable_gauge("click_events_queue_depth")
