@@ -9,7 +9,7 @@ use domain::ClickEvent;
 use opentelemetry::KeyValue;
 use opentelemetry::metrics::Histogram;
 use opentelemetry::propagation::Extractor;
-use opentelemetry::trace::TraceContextExt;
+use opentelemetry::trace::{SpanContext, TraceContextExt};
 use rdkafka::client::ClientContext;
 use rdkafka::consumer::{CommitMode, Consumer, ConsumerContext, StreamConsumer};
 use rdkafka::error::KafkaError;
@@ -248,9 +248,10 @@ impl ClickConsumer {
                 }
             };
             let batch = self.fill_batch(first).await;
-            let span = batch_span(&batch);
+            let clicks = click_contexts(&batch);
+            let span = batch_span(batch.len(), &clicks);
             if !self
-                .store(&batch, &mut stopping)
+                .store(&batch, &trace_list(&clicks), &mut stopping)
                 .instrument(span.clone())
                 .await
             {
@@ -278,7 +279,12 @@ impl ClickConsumer {
 
     /// Decodes and ingests the batch, retrying the store until it succeeds. `false` when
     /// shutdown came first: the batch is then not durable and must not be committed.
-    async fn store(&self, batch: &[Received], stopping: &mut watch::Receiver<bool>) -> bool {
+    async fn store(
+        &self,
+        batch: &[Received],
+        click_traces: &str,
+        stopping: &mut watch::Receiver<bool>,
+    ) -> bool {
         let events: Vec<ClickEvent> = batch.iter().filter_map(|m| self.decode(m)).collect();
         let mut backoff = Duration::from_millis(100);
         loop {
@@ -293,7 +299,12 @@ impl ClickConsumer {
                     self.counts
                         .stored
                         .fetch_add(report.stored, Ordering::Relaxed);
-                    tracing::info!(received = report.received, stored = report.stored, click_traces = %click_traces(batch), "batch stored");
+                    tracing::info!(
+                        received = report.received,
+                        stored = report.stored,
+                        click_traces,
+                        "batch stored"
+                    );
                     return true;
                 }
                 Err(e) => {
@@ -379,23 +390,31 @@ fn copy(message: &impl Message) -> Received {
     }
 }
 
+/// The trace context each click in the batch was published in (its redirect's), where valid.
+fn click_contexts(batch: &[Received]) -> Vec<SpanContext> {
+    batch
+        .iter()
+        .map(|message| {
+            let click = opentelemetry::global::get_text_map_propagator(|p| p.extract(message));
+            click.span().span_context().clone()
+        })
+        .filter(SpanContext::is_valid)
+        .collect()
+}
+
 /// The span of one batch: a trace of its own (one batch serves many redirects' traces), linked
 /// to the trace of each click in it.
-fn batch_span(batch: &[Received]) -> tracing::Span {
+fn batch_span(messages: usize, clicks: &[SpanContext]) -> tracing::Span {
     let span = tracing::info_span!(
         "consume batch",
         otel.kind = "consumer",
-        messaging.batch.message_count = batch.len(),
+        messaging.batch.message_count = messages,
         trace_id = Empty,
         span_id = Empty,
     );
     let _ = span.set_parent(opentelemetry::Context::new());
-    for message in batch {
-        let click = opentelemetry::global::get_text_map_propagator(|p| p.extract(message));
-        let click = click.span().span_context().clone();
-        if click.is_valid() {
-            span.add_link(click);
-        }
+    for click in clicks {
+        span.add_link(click.clone());
     }
     let ids = span.context().span().span_context().clone();
     span.record("trace_id", ids.trace_id().to_string());
@@ -403,17 +422,10 @@ fn batch_span(batch: &[Received]) -> tracing::Span {
     span
 }
 
-/// The traces of the clicks in a batch (the redirects' trace ids), for the batch's log line:
-/// at most 20, then how many more.
-fn click_traces(batch: &[Received]) -> String {
+/// The clicks' trace ids for the batch's log line: at most 20, then how many more.
+fn trace_list(clicks: &[SpanContext]) -> String {
     const SHOWN: usize = 20;
-    let mut ids: Vec<String> = batch
-        .iter()
-        .map(|m| opentelemetry::global::get_text_map_propagator(|p| p.extract(m)))
-        .map(|cx| cx.span().span_context().trace_id())
-        .filter(|id| *id != opentelemetry::trace::TraceId::INVALID)
-        .map(|id| id.to_string())
-        .collect();
+    let mut ids: Vec<String> = clicks.iter().map(|c| c.trace_id().to_string()).collect();
     ids.dedup();
     let more = ids.len().saturating_sub(SHOWN);
     ids.truncate(SHOWN);
