@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::sections::{DatabaseConfig, DatabaseFile, KafkaConfig, dev_addr, otlp_endpoint};
+use super::sections::{DatabaseConfig, DatabaseFile, DevFile, KafkaConfig, otlp_endpoint};
 use super::{ConfigError, Env, Setting, log_filter, millis, positive, read_file};
 
 const BUILT_IN: &str = include_str!("../../etc/analytics-consumer.yaml");
@@ -54,12 +54,6 @@ struct GeoIpFile {
     database: String,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DevFile {
-    addr: String,
-}
-
 impl AnalyticsConsumerConfig {
     /// Reads `--config` (or the built-in defaults) and applies the environment.
     ///
@@ -90,7 +84,7 @@ impl AnalyticsConsumerConfig {
             session_timeout: millis("kafka.session_timeout_ms", file.kafka.session_timeout_ms)?,
             database: file.database.load(env)?,
             geoip_database,
-            dev_addr: dev_addr(env, file.dev.addr)?,
+            dev_addr: file.dev.load(env)?,
             otlp_endpoint: otlp_endpoint(env)?,
             log_filter: log_filter(env, file.log)?,
         })

@@ -3,7 +3,7 @@ use std::net::SocketAddr;
 use serde::Deserialize;
 
 use super::sections::{
-    DatabaseConfig, DatabaseFile, GuardsConfig, GuardsFile, dev_addr, otlp_endpoint,
+    DatabaseConfig, DatabaseFile, DevFile, GuardsConfig, GuardsFile, otlp_endpoint,
 };
 use super::{ConfigError, Env, Setting, log_filter, read_file};
 
@@ -40,12 +40,6 @@ struct GrpcFile {
     shedding: bool,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DevFile {
-    addr: String,
-}
-
 impl AnalyticsRpcConfig {
     /// Reads `--config` (or the built-in defaults) and applies the environment.
     ///
@@ -65,7 +59,7 @@ impl AnalyticsRpcConfig {
             }
             .load("grpc")?,
             database: file.database.load(env)?,
-            dev_addr: dev_addr(env, file.dev.addr)?,
+            dev_addr: file.dev.load(env)?,
             otlp_endpoint: otlp_endpoint(env)?,
             log_filter: log_filter(env, file.log)?,
         })

@@ -114,12 +114,18 @@ impl KafkaConfig {
     }
 }
 
-/// The dev server's address (`dev.addr`, or `DEV_ADDR`).
-pub(super) fn dev_addr(
-    env: &impl Env,
-    file_value: String,
-) -> Result<std::net::SocketAddr, ConfigError> {
-    Setting::new(env, "DEV_ADDR", "dev.addr", file_value).socket_addr()
+/// The `dev` section every binary has: where `/metrics` and `/healthz` are served.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DevFile {
+    addr: String,
+}
+
+impl DevFile {
+    /// `dev.addr`, or `DEV_ADDR`.
+    pub(super) fn load(self, env: &impl Env) -> Result<std::net::SocketAddr, ConfigError> {
+        Setting::new(env, "DEV_ADDR", "dev.addr", self.addr).socket_addr()
+    }
 }
 
 /// `OTEL_EXPORTER_OTLP_ENDPOINT`: where to export traces; unset, none are exported.

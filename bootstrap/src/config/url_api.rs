@@ -4,7 +4,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::sections::{
-    DatabaseConfig, DatabaseFile, GuardsConfig, GuardsFile, KafkaConfig, dev_addr, otlp_endpoint,
+    DatabaseConfig, DatabaseFile, DevFile, GuardsConfig, GuardsFile, KafkaConfig, otlp_endpoint,
 };
 use super::{ConfigError, Env, Setting, log_filter, millis, positive, read_file};
 
@@ -75,12 +75,6 @@ struct HttpFile {
     shedding: bool,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DevFile {
-    addr: String,
-}
-
 impl UrlApiConfig {
     /// Reads `--config` (or the built-in defaults) and applies the environment.
     ///
@@ -121,7 +115,7 @@ impl UrlApiConfig {
             .http_url()?
             .to_string(),
             analytics_timeout: millis("analytics.timeout_ms", file.analytics.timeout_ms)?,
-            dev_addr: dev_addr(env, file.dev.addr)?,
+            dev_addr: file.dev.load(env)?,
             otlp_endpoint: otlp_endpoint(env)?,
             log_filter: log_filter(env, file.log)?,
         })
