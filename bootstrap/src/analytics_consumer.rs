@@ -71,9 +71,7 @@ impl AnalyticsConsumer {
         )
         .map_err(|e| StartError(format!("KAFKA_BROKERS: {e}")))?;
         let probes = vec![
-            telemetry::probe("database", db, |db| async move {
-                adapter_postgres::ping(&db).await
-            }),
+            telemetry::database_probe(db),
             telemetry::blocking_probe("kafka", consumer.brokers_check()),
         ];
         let dev_addr = telemetry::serve_dev(config.dev_addr, metrics, probes).await?;

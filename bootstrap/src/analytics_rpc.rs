@@ -51,9 +51,7 @@ impl AnalyticsRpc {
             ),
         );
         let probes = vec![
-            telemetry::probe("database", db, |db| async move {
-                adapter_postgres::ping(&db).await
-            }),
+            telemetry::database_probe(db),
             telemetry::listener_probe(addr),
         ];
         let dev_addr = telemetry::serve_dev(config.dev_addr, metrics, probes).await?;

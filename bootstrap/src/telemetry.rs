@@ -1,10 +1,10 @@
 //! The operator's view of each binary: metrics installed before any adapter creates its
 //! instruments, and the dev server with the binary's readiness probes.
 
-use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
+use adapter_postgres::DatabaseConnection;
 use adapter_telemetry::{DevServer, Metrics, Probe, Probes};
 
 use crate::StartError;
@@ -45,14 +45,12 @@ where
     })
 }
 
-/// A probe from an async check over a cloneable handle (a database pool).
-pub(crate) fn probe<H, F, Fut>(name: &'static str, handle: H, check: F) -> Probe
-where
-    H: Clone + Send + Sync + 'static,
-    F: Fn(H) -> Fut + Clone + Send + Sync + 'static,
-    Fut: Future<Output = Result<(), String>> + Send + 'static,
-{
-    Probe::new(name, move || check.clone()(handle.clone()))
+/// The database answers a ping (through the service's own pool).
+pub(crate) fn database_probe(db: DatabaseConnection) -> Probe {
+    Probe::new("database", move || {
+        let db = db.clone();
+        async move { adapter_postgres::ping(&db).await }
+    })
 }
 
 /// The service's own listener accepts connections.

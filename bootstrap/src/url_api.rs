@@ -106,9 +106,7 @@ impl UrlApi {
             .map_err(|e| StartError(format!("HTTP_ADDR: {e}")))?;
         let checked = Arc::clone(&publisher);
         let probes = vec![
-            telemetry::probe("database", db, |db| async move {
-                adapter_postgres::ping(&db).await
-            }),
+            telemetry::database_probe(db),
             telemetry::blocking_probe("kafka", move |timeout| checked.check_brokers(timeout)),
             telemetry::listener_probe(addr),
         ];

@@ -33,11 +33,25 @@ fn exporter() -> &'static InMemorySpanExporter {
     })
 }
 
-/// A fresh trace id and the `traceparent` header that starts a request in it.
-fn caller_trace() -> (TraceId, String) {
+async fn shortened(app: &TestApp, url: &str) -> String {
+    app.shorten(url).await["short_code"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Sends a GET as a caller in a fresh trace (its `traceparent` header); returns that trace's id
+/// and the status.
+async fn traced_get(app: &TestApp, path: &str) -> (TraceId, u16) {
     let id = uuid::Uuid::now_v7().simple().to_string();
-    let trace_id = TraceId::from_hex(&id).unwrap();
-    (trace_id, format!("00-{id}-00f067aa0ba902b7-01"))
+    let res = app
+        .client
+        .get(app.url(path))
+        .header("traceparent", format!("00-{id}-00f067aa0ba902b7-01"))
+        .send()
+        .await
+        .unwrap();
+    (TraceId::from_hex(&id).unwrap(), res.status().as_u16())
 }
 
 async fn wait_for_span(what: &str, found: impl Fn(&SpanData) -> bool) -> SpanData {
@@ -58,20 +72,10 @@ async fn a_link_detail_trace_reaches_the_rpc_span() {
     let rpc = TestRpc::spawn(&db.url).await;
     let rpc_url = format!("http://{}", rpc.addr);
     let app = TestApp::spawn_with(&db.url, |config| config.analytics_rpc_url = rpc_url).await;
-    let code = app.shorten("https://example.com/traced").await["short_code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let (trace_id, traceparent) = caller_trace();
+    let code = shortened(&app, "https://example.com/traced").await;
 
-    let res = app
-        .client
-        .get(app.url(&format!("/api/v1/links/{code}")))
-        .header("traceparent", traceparent)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    let (trace_id, status) = traced_get(&app, &format!("/api/v1/links/{code}")).await;
+    assert_eq!(status, 200);
 
     let http = wait_for_span("url-api's request span", |span| {
         span.span_kind == SpanKind::Server && span.name == "GET /api/v1/links/:code"
@@ -105,20 +109,10 @@ async fn a_redirect_trace_reaches_the_consumer_span() {
     })
     .await;
     let consumer = RunningConsumer::start(&kafka, &db.connect().await, 10).await;
-    let code = app.shorten("https://example.com/traced-click").await["short_code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let (trace_id, traceparent) = caller_trace();
+    let code = shortened(&app, "https://example.com/traced-click").await;
 
-    let res = app
-        .client
-        .get(app.url(&format!("/{code}")))
-        .header("traceparent", traceparent)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 302);
+    let (trace_id, status) = traced_get(&app, &format!("/{code}")).await;
+    assert_eq!(status, 302);
 
     let batch = wait_for_span(
         "the consumer's span linked to the redirect's trace",

@@ -12,5 +12,7 @@ mod url_repo;
 
 pub use click_store::PgClickStore;
 pub use connection::{PgConfig, connect, ping};
+/// The pool `connect` returns, for the wiring to hand to the adapters and probes.
+pub use sea_orm::DatabaseConnection;
 pub use stats_store::PgStatsStore;
 pub use url_repo::PgUrlRepo;
