@@ -296,7 +296,12 @@ async fn over_max_conns_the_next_request_gets_503_at_once() {
     use async_std::net::TcpStream;
 
     let db = TestDatabase::create().await;
-    let app = TestApp::spawn_with(&db.url, |config| config.max_conns = 1).await;
+    let app = TestApp::spawn_with(&db.url, |config| {
+        config.max_conns = 1;
+        // The held request must outlive the probing below, however slow a busy machine makes it.
+        config.guards.timeout = std::time::Duration::from_secs(600);
+    })
+    .await;
     // Hold the only slot: a request whose body is still coming.
     let mut held = TcpStream::connect(app.addr).await.unwrap();
     held.write_all(
@@ -308,7 +313,7 @@ async fn over_max_conns_the_next_request_gets_503_at_once() {
 
     // The held request reaches the server on its own schedule: ask until it has.
     let mut refused = None;
-    for _ in 0..200 {
+    for _ in 0..3000 {
         let res = app.client.get(app.url("/abcdefgh")).send().await.unwrap();
         if res.status() == StatusCode::SERVICE_UNAVAILABLE {
             refused = Some(problem(res).await);
