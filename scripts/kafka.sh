@@ -5,6 +5,7 @@
 #   scripts/kafka.sh start [DIR] [PORT]   fetch the jars if needed, format, start, wait until ready,
 #                                         and print the bootstrap address
 #   scripts/kafka.sh stop  [DIR]
+#   scripts/kafka.sh jars                 fetch the jars if needed and print their folder
 #
 # DIR defaults to /var/tmp/shortener-kafka-$USER, PORT to 9092 (the controller takes PORT+1).
 # Jars are cached in ${KAFKA_CACHE:-$HOME/.cache/shortener/kafka}; Java 17 and Maven must be on
@@ -94,6 +95,10 @@ start)
     tail -n 20 "$dir/server.log" "$dir/stdout.log" >&2 || true
     exit 1
     ;;
+jars)
+    fetch_jars
+    echo "$libs"
+    ;;
 stop)
     if running; then
         pid=$(cat "$dir/pid")
@@ -104,7 +109,7 @@ stop)
     rm -f "$dir/pid"
     ;;
 *)
-    echo "usage: $0 start [DIR] [PORT] | stop [DIR]" >&2
+    echo "usage: $0 start [DIR] [PORT] | stop [DIR] | jars" >&2
     exit 2
     ;;
 esac

@@ -6,9 +6,13 @@
 
 use std::time::Duration;
 
-use testcontainers::ContainerAsync;
 use testcontainers::runners::AsyncRunner;
+use testcontainers::{ContainerAsync, ImageExt};
 use testcontainers_modules::kafka::apache::{KAFKA_PORT, Kafka};
+
+/// The `apache/kafka` (JVM) image tag used when no `TEST_KAFKA_BROKERS` is given: the version
+/// `scripts/kafka.sh` runs (`scripts/kafka/pom.xml`), so both paths test the same broker.
+pub const KAFKA_TAG: &str = "4.4.0";
 
 pub struct TestKafka {
     pub brokers: String,
@@ -22,10 +26,15 @@ impl TestKafka {
         let (brokers, container) = match std::env::var("TEST_KAFKA_BROKERS") {
             Ok(brokers) => (brokers, None),
             Err(_) => {
-                let container = Kafka::default().start().await.expect(
-                    "no TEST_KAFKA_BROKERS and no Kafka container: set TEST_KAFKA_BROKERS \
+                let container = Kafka::default()
+                    .with_jvm_image()
+                    .with_tag(KAFKA_TAG)
+                    .start()
+                    .await
+                    .expect(
+                        "no TEST_KAFKA_BROKERS and no Kafka container: set TEST_KAFKA_BROKERS \
                      (see scripts/kafka.sh) or start Docker",
-                );
+                    );
                 let port = container
                     .get_host_port_ipv4(KAFKA_PORT)
                     .await
@@ -56,5 +65,18 @@ impl TestKafka {
     /// A consumer group no other test uses.
     pub fn group(&self) -> String {
         format!("group-{}", self.topic)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_container_runs_the_kafka_version_the_scripts_run() {
+        let pom = include_str!("../../scripts/kafka/pom.xml");
+        let expected = format!("<kafka.version>{}</kafka.version>", super::KAFKA_TAG);
+        assert!(
+            pom.contains(&expected),
+            "scripts/kafka/pom.xml lacks {expected}"
+        );
     }
 }
