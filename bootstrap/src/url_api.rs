@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use adapter_cache::CachedUrlRepo;
 use adapter_grpc::{ClientConfig, GrpcAnalytics};
 use adapter_http::{Guards, HttpServer, HttpSettings};
 use adapter_kafka::{KafkaClickPublisher, PublisherConfig};
@@ -53,11 +54,15 @@ impl UrlApi {
         .map_err(|e| StartError(format!("ANALYTICS_RPC_URL: {e}")))?;
 
         // Outbound: every port is timeout -> adaptive breaker -> adapter. The publisher only
-        // enqueues, so it has no timeout.
+        // enqueues, so it has no timeout. Links are read through an in-process cache first, so
+        // a hit touches neither the breaker nor the database.
         let links = LinkService::new(
-            Resilient::new(
-                PgUrlRepo::new(db.clone()),
-                Guard::for_dependency("postgres:urls", Some(config.database.query_timeout)),
+            CachedUrlRepo::new(
+                Resilient::new(
+                    PgUrlRepo::new(db.clone()),
+                    Guard::for_dependency("postgres:urls", Some(config.database.query_timeout)),
+                ),
+                config.cache,
             ),
             Resilient::new(
                 Arc::clone(&publisher),

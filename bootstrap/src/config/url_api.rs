@@ -1,6 +1,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use adapter_cache::CacheSettings;
 use serde::Deserialize;
 
 use super::sections::{
@@ -23,6 +24,8 @@ pub struct UrlApiConfig {
     pub guards: GuardsConfig,
     pub database: DatabaseConfig,
     pub kafka: KafkaConfig,
+    /// The in-process cache of links that redirects read.
+    pub cache: CacheSettings,
     /// On shutdown, how long queued click events may take to reach Kafka.
     pub flush_timeout: Duration,
     pub analytics_rpc_url: String,
@@ -41,6 +44,7 @@ struct File {
     http: HttpFile,
     database: DatabaseFile,
     kafka: UrlApiKafkaFile,
+    cache: CacheFile,
     analytics: AnalyticsFile,
     dev: DevFile,
     log: String,
@@ -52,6 +56,13 @@ struct UrlApiKafkaFile {
     brokers: String,
     topic: String,
     flush_timeout_ms: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CacheFile {
+    max_bytes: u64,
+    ttl_ms: u64,
 }
 
 #[derive(Deserialize)]
@@ -105,6 +116,10 @@ impl UrlApiConfig {
             .load("http")?,
             database: file.database.load(env)?,
             kafka: KafkaConfig::load(env, file.kafka.brokers, file.kafka.topic)?,
+            cache: CacheSettings {
+                max_bytes: positive("cache.max_bytes", file.cache.max_bytes)?,
+                ttl: millis("cache.ttl_ms", file.cache.ttl_ms)?,
+            },
             flush_timeout: millis("kafka.flush_timeout_ms", file.kafka.flush_timeout_ms)?,
             analytics_rpc_url: Setting::new(
                 env,
