@@ -5,6 +5,14 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
+/// Where a service's log lines go once it is ready.
+#[derive(Debug, Clone, Copy)]
+pub enum Log {
+    Stderr,
+    /// Read and dropped, so the process never blocks on a full pipe.
+    Discard,
+}
+
 /// One running binary; killed when dropped, so a failing test leaves nothing behind.
 pub struct Service {
     child: Child,
@@ -14,13 +22,19 @@ pub struct Service {
 
 impl Service {
     /// Starts `binary` with `--config config` and the variables, and waits for its "listening"
-    /// (or "consuming") log line.
+    /// (or "consuming") log line. Its later log lines go to this process's stderr.
     pub fn start(binary: &str, config: &str, vars: &[(&str, String)]) -> Self {
+        Self::start_with(binary, config, vars, Log::Stderr)
+    }
+
+    /// As [`Service::start`], with the later log lines sent where `log` says. `RUST_LOG` is
+    /// `info` unless `vars` sets it.
+    pub fn start_with(binary: &str, config: &str, vars: &[(&str, String)], log: Log) -> Self {
         let path = binary_path(binary);
         let mut child = Command::new(&path)
             .args(["--config", config])
-            .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
             .env("RUST_LOG", "info")
+            .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -48,9 +62,11 @@ impl Service {
         // Keep draining the log so the process never blocks on a full pipe.
         let name = binary.to_owned();
         std::thread::spawn(move || {
-            lines
-                .map_while(Result::ok)
-                .for_each(|l| eprintln!("{name}: {l}"));
+            for line in lines.map_while(Result::ok) {
+                if let Log::Stderr = log {
+                    eprintln!("{name}: {line}");
+                }
+            }
         });
         Self { child, fields }
     }
@@ -78,6 +94,19 @@ impl Service {
             .find_map(|l| l.strip_prefix("Threads:"))
             .and_then(|n| n.trim().parse().ok())
             .expect("a Threads: line")
+    }
+
+    /// The most memory the process has held resident so far, in KiB.
+    pub fn peak_rss_kib(&self) -> u64 {
+        peak_rss_kib(self.pid())
+    }
+
+    /// SIGTERM, then waits: the process shuts down as an operator's stop makes it.
+    pub fn terminate(mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status();
+        self.child.wait().expect("wait");
     }
 
     /// SIGKILL: no shutdown path runs, like a crash or an OOM kill.
@@ -110,4 +139,14 @@ pub fn binary_path(name: &str) -> PathBuf {
         path.display()
     );
     path
+}
+
+/// The most memory process `pid` has held resident so far (`VmHWM`), in KiB.
+pub fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc/PID/status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|n| n.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("a VmHWM: line")
 }

@@ -1,0 +1,430 @@
+//! The benchmark: url-api, analytics-rpc and analytics-consumer (release builds) on a private
+//! PostgreSQL and Kafka, driven from other processes over loopback, each figure set beside the
+//! limits measured in the same run. One command (see the README):
+//!
+//!   scripts/bench.sh            the full run (release; about 10 minutes)
+//!   scripts/bench.sh --smoke    the same scenarios, small and short, to prove the harness works
+//!
+//! Every load is bounded in time and in count. Nothing here asserts a speed.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::panic,
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss
+)]
+
+mod grpc;
+mod limits;
+mod pgbench;
+mod pipeline;
+mod report;
+mod seed;
+mod wrk;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use integration_tests::private::{PrivateKafka, PrivatePostgres};
+use integration_tests::process::{self, Log, Service};
+use report::{Report, Row};
+use sea_orm::DatabaseConnection;
+use wrk::{Figures, Load};
+
+/// How big and how long each scenario is.
+struct Plan {
+    mode: &'static str,
+    /// Each load run's length.
+    run: Duration,
+    warm_links: u64,
+    cold_links: u64,
+    click_counts: [u64; 3],
+    pipeline_events: usize,
+    grpc_max_calls: usize,
+}
+
+impl Plan {
+    fn full() -> Self {
+        Self {
+            mode: "full",
+            run: Duration::from_secs(10),
+            warm_links: 10_000,
+            cold_links: 1_000_000,
+            click_counts: [10_000, 1_000_000, 10_000_000],
+            pipeline_events: 200_000,
+            grpc_max_calls: 1_000_000,
+        }
+    }
+
+    fn smoke() -> Self {
+        Self {
+            mode: "smoke",
+            run: Duration::from_secs(2),
+            warm_links: 1_000,
+            cold_links: 20_000,
+            click_counts: [1_000, 10_000, 100_000],
+            pipeline_events: 10_000,
+            grpc_max_calls: 20_000,
+        }
+    }
+}
+
+const POOL_SIZE: u32 = 16; // url-api's database.max_connections
+
+#[async_std::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [serve, framework] = args.as_slice()
+        && serve == "serve"
+    {
+        limits::serve(framework);
+        return;
+    }
+    let plan = if args.iter().any(|a| a == "--smoke") {
+        Plan::smoke()
+    } else {
+        Plan::full()
+    };
+    let started_at = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let mut rows = Vec::new();
+    let mut rss = Vec::new();
+
+    step("limits: bare hyper and bare tide answering 302");
+    let warm = Load::Redirects {
+        prefix: 'w',
+        count: plan.warm_links,
+    };
+    let (hyper, tide) = {
+        let hyper_server = LimitServer::start("hyper");
+        let hyper = wrk::run(&hyper_server.addr, &warm, plan.run);
+        let tide_server = LimitServer::start("tide");
+        let tide = wrk::run(&tide_server.addr, &warm, plan.run);
+        rss.push(("limit: hyper".to_owned(), hyper_server.peak_rss_mib()));
+        rss.push(("limit: tide".to_owned(), tide_server.peak_rss_mib()));
+        (hyper, tide)
+    };
+    rows.push(http_row("limit: bare hyper, 302", hyper, vec![], ""));
+    rows.push(http_row(
+        "limit: bare tide, 302",
+        tide,
+        vec![("hyper".into(), tide.requests_per_s / hyper.requests_per_s)],
+        "",
+    ));
+
+    step("PostgreSQL and Kafka");
+    let pg = PrivatePostgres::start().await;
+    let kafka = PrivateKafka::start();
+    let db = sea_orm::Database::connect(&pg.url).await.unwrap();
+    step(&format!(
+        "seeding {} warm and {} cold links",
+        plan.warm_links, plan.cold_links
+    ));
+    seed::links(&db, 'w', plan.warm_links).await;
+    seed::links(&db, 'b', plan.cold_links).await;
+
+    step("the three services (release builds)");
+    let rpc = service("analytics-rpc", &pg, &kafka, &[]);
+    let rpc_url = format!("http://{}", rpc.addr());
+    let mut consumer = service("analytics-consumer", &pg, &kafka, &[]);
+    let api = service(
+        "url-api",
+        &pg,
+        &kafka,
+        &[("ANALYTICS_RPC_URL", rpc_url.clone())],
+    );
+
+    step("redirect, warm: every code in the cache");
+    let _prime = wrk::run(api.addr(), &warm, plan.run);
+    let redirect_warm = wrk::run(api.addr(), &warm, plan.run);
+    rows.push(http_row(
+        &format!("redirect, warm ({} codes)", plan.warm_links),
+        redirect_warm,
+        vec![
+            (
+                "bare tide".into(),
+                redirect_warm.requests_per_s / tide.requests_per_s,
+            ),
+            (
+                "bare hyper".into(),
+                redirect_warm.requests_per_s / hyper.requests_per_s,
+            ),
+        ],
+        "publishing to Kafka, metrics, access logs and every guard on",
+    ));
+
+    step("redirect, cold: uniformly random codes, mostly cache misses");
+    let cold = Load::Redirects {
+        prefix: 'b',
+        count: plan.cold_links,
+    };
+    let redirect_cold = wrk::run(api.addr(), &cold, plan.run);
+    let point_select = pgbench::tps(
+        &pg.url,
+        &format!(
+            "\\set i random(1, {})\n\
+             SELECT short_code, original_url, created_at FROM urls \
+             WHERE short_code = 'b' || lpad(:i::text, 7, '0');\n",
+            plan.cold_links
+        ),
+        POOL_SIZE,
+        plan.run,
+    );
+    rows.push(rate_row(
+        "limit: pgbench point select on urls",
+        point_select,
+        "tx/s",
+        &format!("{POOL_SIZE} connections, url-api's pool size"),
+    ));
+    rows.push(http_row(
+        &format!("redirect, cold ({} links)", plan.cold_links),
+        redirect_cold,
+        vec![(
+            "pgbench point select".into(),
+            redirect_cold.requests_per_s / point_select,
+        )],
+        "",
+    ));
+
+    step("shorten");
+    let shorten = wrk::run(api.addr(), &Load::Shortens, plan.run);
+    let insert = pgbench::tps(
+        &pg.url,
+        "\\set i random(1, 2000000000)\n\
+         INSERT INTO urls (short_code, original_url) \
+         VALUES (substr(md5(random()::text), 1, 8), 'https://example.com/pgbench/' || :i) \
+         ON CONFLICT (short_code) DO NOTHING;\n",
+        POOL_SIZE,
+        plan.run,
+    );
+    rows.push(rate_row(
+        "limit: pgbench insert into urls",
+        insert,
+        "tx/s",
+        &format!("{POOL_SIZE} connections"),
+    ));
+    rows.push(http_row(
+        "shorten",
+        shorten,
+        vec![("pgbench insert".into(), shorten.requests_per_s / insert)],
+        "",
+    ));
+
+    step("GetClickCount as the clicks grow");
+    let mut stored = 0;
+    let mut p99s = Vec::new();
+    for &count in &plan.click_counts {
+        seed::clicks(&db, "g0000001", stored, count).await;
+        stored = count;
+        let latency =
+            grpc::get_click_count(rpc.addr(), "g0000001", count, plan.run, plan.grpc_max_calls)
+                .await;
+        p99s.push(latency.p99_ms);
+        let mut row = Row {
+            scenario: format!("GetClickCount at {count} clicks"),
+            rate: Some(latency.calls_per_s),
+            unit: "calls/s",
+            p50_ms: latency.p50_ms,
+            p99_ms: latency.p99_ms,
+            note: format!(
+                "{} calls from 16 callers, {} refused",
+                latency.calls, latency.refused
+            ),
+            ..Row::default()
+        };
+        if let (Some(first), Some(now), true) = (p99s[0], latency.p99_ms, p99s.len() > 1) {
+            row.ratios
+                .push((format!("p99 at {}", plan.click_counts[0]), now / first));
+        }
+        rows.push(row);
+    }
+
+    step("click pipeline: the consumer stopped, a backlog published, the consumer restarted");
+    settle(&db).await;
+    rss.push((
+        "analytics-consumer (redirect load)".into(),
+        mib(consumer.peak_rss_kib()),
+    ));
+    consumer.terminate();
+    let before = seed::counted(&db).await;
+    pipeline::publish(&kafka.brokers, "click-events", plan.pipeline_events);
+    let raw = pipeline::raw_consume(&kafka.brokers, "click-events", plan.pipeline_events).await;
+    consumer = service("analytics-consumer", &pg, &kafka, &[]);
+    let ingest = ingest_rate(&db, before, plan.pipeline_events).await;
+    rows.push(rate_row(
+        "limit: raw consume of the topic",
+        raw,
+        "events/s",
+        "a bare rdkafka consumer: no decoding, no database",
+    ));
+    let mut pipeline_row = rate_row(
+        &format!("click pipeline ({} events)", plan.pipeline_events),
+        ingest,
+        "events/s",
+        "Kafka to durable, counted rows, by analytics-consumer",
+    );
+    pipeline_row
+        .ratios
+        .push(("raw consume".into(), ingest / raw));
+    rows.push(pipeline_row);
+
+    rss.push(("url-api".into(), mib(api.peak_rss_kib())));
+    rss.push(("analytics-rpc".into(), mib(rpc.peak_rss_kib())));
+    rss.push((
+        "analytics-consumer (pipeline)".into(),
+        mib(consumer.peak_rss_kib()),
+    ));
+
+    let report = Report {
+        mode: plan.mode,
+        machine: report::machine(),
+        started_at,
+        rows,
+        peak_rss_mib: rss,
+    };
+    let results = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .canonicalize()
+        .expect("the repository")
+        .join("results");
+    let saved = report.save(&results);
+    println!("\n{}", report.markdown());
+    println!("saved: {}", saved.display());
+}
+
+fn step(what: &str) {
+    eprintln!("bench: {what}");
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+fn http_row(scenario: &str, f: Figures, ratios: Vec<(String, f64)>, note: &str) -> Row {
+    let errors = if f.errors > 0 {
+        format!("{} errors or non-2xx/3xx; ", f.errors)
+    } else {
+        String::new()
+    };
+    Row {
+        scenario: scenario.to_owned(),
+        rate: Some(f.requests_per_s),
+        unit: "req/s",
+        p50_ms: Some(f.p50_ms),
+        p99_ms: Some(f.p99_ms),
+        p999_ms: Some(f.p999_ms),
+        ratios,
+        note: format!("{errors}{note}"),
+    }
+}
+
+fn rate_row(scenario: &str, rate: f64, unit: &'static str, note: &str) -> Row {
+    Row {
+        scenario: scenario.to_owned(),
+        rate: Some(rate),
+        unit,
+        note: note.to_owned(),
+        ..Row::default()
+    }
+}
+
+/// A service binary built beside this one, on the private servers, with its shipped
+/// configuration; its log (access lines included, as deployed) is read and dropped.
+fn service(
+    binary: &str,
+    pg: &PrivatePostgres,
+    kafka: &PrivateKafka,
+    extra: &[(&str, String)],
+) -> Service {
+    let config = format!(
+        "{}/../bootstrap/etc/{binary}.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut vars = vec![
+        ("DATABASE_URL", pg.url.clone()),
+        ("KAFKA_BROKERS", kafka.brokers.clone()),
+        ("HTTP_ADDR", "127.0.0.1:0".to_owned()),
+        ("GRPC_ADDR", "127.0.0.1:0".to_owned()),
+        ("DEV_ADDR", "127.0.0.1:0".to_owned()),
+    ];
+    vars.extend(extra.iter().cloned());
+    Service::start_with(binary, &config, &vars, Log::Discard)
+}
+
+/// Waits (at most two minutes) until the consumer has stored every click it was sent: the
+/// count stops moving.
+async fn settle(db: &DatabaseConnection) {
+    let mut last = -1;
+    for _ in 0..120 {
+        let now = seed::counted(db).await;
+        if now == last {
+            return;
+        }
+        last = now;
+        async_std::task::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// Events per second from the first newly stored click until all `events` are stored (at most
+/// ten minutes).
+async fn ingest_rate(db: &DatabaseConnection, before: i64, events: usize) -> f64 {
+    let target = before + events as i64;
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let mut first: Option<(Instant, i64)> = None;
+    loop {
+        let now = seed::counted(db).await;
+        if first.is_none() && now > before {
+            first = Some((Instant::now(), now));
+        }
+        if now >= target {
+            let (started, at_start) = first.expect("a first stored click");
+            // Timed from the first stored batch, so that joining the group isn't counted; that
+            // batch's own events are left out with its time.
+            return (now - at_start).max(1) as f64 / started.elapsed().as_secs_f64().max(1e-3);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the consumer stored {} of {events} events in ten minutes",
+            now - before
+        );
+        async_std::task::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// One of the limit servers, a child process of this binary (`bench serve ...`).
+struct LimitServer {
+    child: Child,
+    addr: String,
+}
+
+impl LimitServer {
+    fn start(framework: &str) -> Self {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args(["serve", framework])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start a limit server");
+        let mut addr = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut addr)
+            .expect("its address");
+        Self {
+            child,
+            addr: addr.trim().to_owned(),
+        }
+    }
+
+    fn peak_rss_mib(&self) -> f64 {
+        mib(process::peak_rss_kib(self.child.id()))
+    }
+}
+
+impl Drop for LimitServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
