@@ -129,13 +129,13 @@ async fn with_postgres_stopped_link_routes_fail_fast_and_then_recover() {
     // through, then, as failures age out of the breaker's 10 s window, everything.
     pg.resume();
     let resumed = Instant::now();
-    wait::until("a redirect to work again", 600, || async {
+    wait::until("a lookup in the database to work again", 600, || async {
         (get(&stack, &redirect).await.0 == 404).then_some(())
     })
     .await;
     figure(
         TEST,
-        "time from the restart until the first redirect worked",
+        "time from the restart until the first uncached lookup worked",
         ms(resumed.elapsed()),
     );
     wait::until("20 requests in a row to work", 600, || async {

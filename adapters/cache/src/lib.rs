@@ -26,8 +26,8 @@ pub struct CacheSettings {
     pub ttl: Duration,
 }
 
-/// What an entry costs beyond its URL: the code, the timestamp, the string header, and moka's
-/// own bookkeeping per entry (measured in moka's docs at roughly 100 bytes).
+/// What an entry costs beyond its URL, estimated: the code, the timestamp, the string header,
+/// and moka's own bookkeeping per entry.
 const ENTRY_OVERHEAD: u32 = 160;
 
 pub struct CachedUrlRepo<R> {
