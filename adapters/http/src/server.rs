@@ -108,6 +108,11 @@ async fn accept_loop<S: Clone + Send + Sync + 'static>(
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
+                // async-h1 writes a response's head and body separately: with Nagle's algorithm
+                // on, the body waits for the client's delayed ACK of the head (about 40 ms).
+                if let Err(e) = stream.set_nodelay(true) {
+                    tracing::debug!(error = %e, "TCP_NODELAY refused");
+                }
                 let connection = connection(stream, peer, app.clone(), tracker.clone());
                 let closed = closed.clone();
                 async_std::task::spawn(async move {
