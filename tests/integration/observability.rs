@@ -1,6 +1,7 @@
 //! What an operator sees: each binary's `/metrics` after known traffic, and `/healthz` telling
 //! the truth as the database goes away and comes back.
 
+use integration_tests::metrics::sample;
 use integration_tests::private::PrivatePostgres;
 use integration_tests::process::Service;
 use integration_tests::wait;
@@ -14,19 +15,6 @@ async fn dev_get(client: &reqwest::Client, service: &Service, path: &str) -> (u1
         .await
         .unwrap();
     (res.status().as_u16(), res.text().await.unwrap())
-}
-
-/// The value of the sample of `name` whose labels include all of `labels`.
-fn sample(metrics: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    metrics.lines().find_map(|line| {
-        let (series, value) = line.rsplit_once(' ')?;
-        let (metric, rest) = series.split_once('{').unwrap_or((series, ""));
-        let wanted = metric == name
-            && labels
-                .iter()
-                .all(|(k, v)| rest.contains(&format!("{k}=\"{v}\"")));
-        wanted.then(|| value.parse().ok()).flatten()
-    })
 }
 
 #[async_std::test]

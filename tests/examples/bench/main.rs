@@ -30,6 +30,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use integration_tests::metrics::samples;
 use integration_tests::private::{PrivateKafka, PrivatePostgres};
 use integration_tests::process::{self, Log, Service};
 use report::{Report, Row};
@@ -140,7 +141,9 @@ async fn main() {
 
     step("redirect, warm: every code in the cache");
     let _prime = wrk::run(api.addr(), &warm, plan.run);
+    let refused = refusals(&api).await;
     let redirect_warm = wrk::run(api.addr(), &warm, plan.run);
+    let warm_refused = refusals(&api).await - refused;
     rows.push(http_row(
         &format!("redirect, warm ({} codes)", plan.warm_links),
         redirect_warm,
@@ -154,7 +157,10 @@ async fn main() {
                 redirect_warm.requests_per_s / hyper.requests_per_s,
             ),
         ],
-        "publishing to Kafka, metrics, access logs and every guard on",
+        &format!(
+            "{warm_refused} refused by the guards; publishing to Kafka, metrics, access logs \
+             and every guard on"
+        ),
     ));
 
     step("redirect, cold: uniformly random codes, mostly cache misses");
@@ -162,7 +168,9 @@ async fn main() {
         prefix: 'b',
         count: plan.cold_links,
     };
+    let refused = refusals(&api).await;
     let redirect_cold = wrk::run(api.addr(), &cold, plan.run);
+    let cold_refused = refusals(&api).await - refused;
     let point_select = pgbench::tps(
         &pg.url,
         &format!(
@@ -187,11 +195,13 @@ async fn main() {
             "pgbench point select".into(),
             redirect_cold.requests_per_s / point_select,
         )],
-        "",
+        &format!("{cold_refused} refused by the guards"),
     ));
 
     step("shorten");
+    let refused = refusals(&api).await;
     let shorten = wrk::run(api.addr(), &Load::Shortens, plan.run);
+    let shorten_refused = refusals(&api).await - refused;
     let insert = pgbench::tps(
         &pg.url,
         "\\set i random(1, 2000000000)\n\
@@ -211,7 +221,7 @@ async fn main() {
         "shorten",
         shorten,
         vec![("pgbench insert".into(), shorten.requests_per_s / insert)],
-        "",
+        &format!("{shorten_refused} refused by the guards"),
     ));
 
     step("GetClickCount as the clicks grow");
@@ -293,6 +303,17 @@ async fn main() {
     let saved = report.save(&results);
     println!("\n{}", report.markdown());
     println!("saved: {}", saved.display());
+}
+
+/// Requests url-api's guards and breakers refused so far (shed, over max conns, or dropped by
+/// a breaker), from its own /metrics: part of what a scenario measured.
+async fn refusals(api: &Service) -> u64 {
+    let url = format!("http://{}/metrics", api.dev_addr());
+    let text = reqwest::get(&url).await.unwrap().text().await.unwrap();
+    let total = |name, labels: &[(&str, &str)]| samples(&text, name, labels).sum::<f64>();
+    (total("load_shedding_dropped_total", &[])
+        + total("max_conns_rejected_total", &[])
+        + total("breaker_requests_total", &[("outcome", "dropped")])) as u64
 }
 
 fn step(what: &str) {

@@ -18,6 +18,7 @@ pub(crate) enum Load {
 /// Throughput and latency of one run.
 #[derive(Debug, Clone, Copy, serde::Serialize)]
 pub(crate) struct Figures {
+    /// Answers that were 2xx or 3xx, per second: a refusal is not throughput.
     pub(crate) requests_per_s: f64,
     pub(crate) p50_ms: f64,
     pub(crate) p99_ms: f64,
@@ -41,7 +42,7 @@ end
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format('{"requests":%d,"duration_us":%d,"errors":%d,"p50_us":%d,"p99_us":%d,"p999_us":%d}\n',
-    summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout + e.status,
+    summary.requests - e.status, summary.duration, e.connect + e.read + e.write + e.timeout + e.status,
     latency:percentile(50), latency:percentile(99), latency:percentile(99.9)))
 end
 "#;
