@@ -125,8 +125,9 @@ fn machine_cpu() -> Option<(u64, f64)> {
 }
 
 fn cgroup_usage_ns() -> Option<u64> {
+    let own = OwnCgroup::of_this_process();
     // cgroup v2, then v1.
-    if let Ok(stat) = std::fs::read_to_string("/sys/fs/cgroup/cpu.stat") {
+    if let Some(stat) = own.read(&own.unified, "cpu.stat") {
         let usec = stat
             .lines()
             .find_map(|l| l.strip_prefix("usage_usec "))?
@@ -135,11 +136,72 @@ fn cgroup_usage_ns() -> Option<u64> {
             .ok()?;
         return Some(usec * 1000);
     }
-    std::fs::read_to_string("/sys/fs/cgroup/cpuacct/cpuacct.usage")
-        .ok()?
+    own.read(&own.cpuacct, "cpuacct/cpuacct.usage")?
         .trim()
         .parse()
         .ok()
+}
+
+/// Where this process's own cgroup sits in each hierarchy, from `/proc/self/cgroup`. go-zero
+/// reads the hierarchies' roots, which inside a container (its own cgroup namespace) are the
+/// container's cgroup. On a host they are the whole machine: a url-api running as a systemd
+/// service, or beside its database and a load generator, would shed for their CPU too. So the
+/// process's own cgroup is read where it can be, and the root where it can't (a container
+/// without a cgroup namespace shows a path its mounts don't have).
+#[derive(Debug, Default, PartialEq, Eq)]
+struct OwnCgroup {
+    /// cgroup v2: the path under /sys/fs/cgroup.
+    unified: Option<String>,
+    /// cgroup v1: the path in the cpuacct hierarchy, and in the cpu one.
+    cpuacct: Option<String>,
+    cpu: Option<String>,
+}
+
+impl OwnCgroup {
+    fn of_this_process() -> Self {
+        std::fs::read_to_string("/proc/self/cgroup")
+            .map(|text| Self::parse(&text))
+            .unwrap_or_default()
+    }
+
+    /// Lines `ID:CONTROLLERS:PATH`; v2's has no controllers (`0::/path`).
+    fn parse(text: &str) -> Self {
+        let mut own = Self::default();
+        for line in text.lines() {
+            let mut fields = line.splitn(3, ':');
+            let (Some(_), Some(controllers), Some(path)) =
+                (fields.next(), fields.next(), fields.next())
+            else {
+                continue;
+            };
+            let path = Some(path.trim_end().to_owned());
+            if controllers.is_empty() {
+                own.unified = path;
+                continue;
+            }
+            for controller in controllers.split(',') {
+                match controller {
+                    "cpuacct" => own.cpuacct.clone_from(&path),
+                    "cpu" => own.cpu.clone_from(&path),
+                    _ => {}
+                }
+            }
+        }
+        own
+    }
+
+    /// `/sys/fs/cgroup/{hierarchy}{own path}/{file}` (hierarchy being the part of `file` before
+    /// its last `/`, for v1), or the hierarchy's root when that can't be read.
+    fn read(&self, own: &Option<String>, file: &str) -> Option<String> {
+        let (hierarchy, name) = file.rsplit_once('/').unwrap_or(("", file));
+        let root = format!("/sys/fs/cgroup/{hierarchy}");
+        own.as_deref()
+            .map(|path| format!("{root}{}/{name}", path.trim_end_matches('/')))
+            .and_then(|at| std::fs::read_to_string(at).ok())
+            .or_else(|| {
+                std::fs::read_to_string(format!("{}/{name}", root.trim_end_matches('/'))).ok()
+            })
+    }
 }
 
 /// Outside any readable cgroup: this process's own CPU time, from /proc/self/stat.
@@ -153,22 +215,16 @@ fn process_usage_ns() -> Option<u64> {
 }
 
 fn cgroup_limit_cores() -> Option<f64> {
-    if let Ok(max) = std::fs::read_to_string("/sys/fs/cgroup/cpu.max") {
+    let own = OwnCgroup::of_this_process();
+    if let Some(max) = own.read(&own.unified, "cpu.max") {
         let mut parts = max.split_whitespace();
         let quota = parts.next()?.parse::<f64>().ok()?; // "max" (no limit) fails here
         let period = parts.next()?.parse::<f64>().ok()?;
         return (period > 0.0).then_some(quota / period);
     }
-    let quota: f64 = std::fs::read_to_string("/sys/fs/cgroup/cpu/cpu.cfs_quota_us")
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
-    let period: f64 = std::fs::read_to_string("/sys/fs/cgroup/cpu/cpu.cfs_period_us")
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
+    let number = |file| own.read(&own.cpu, file)?.trim().parse::<f64>().ok();
+    let quota = number("cpu/cpu.cfs_quota_us")?;
+    let period = number("cpu/cpu.cfs_period_us")?;
     (quota > 0.0 && period > 0.0).then_some(quota / period)
 }
 
@@ -204,6 +260,31 @@ mod tests {
                 .abs()
                 < 1e-9
         );
+    }
+
+    #[test]
+    fn finds_its_own_cgroup_in_each_version() {
+        let v1 = "12:pids:/system.slice/url-api.service\n\
+                  4:cpu,cpuacct:/system.slice/url-api.service\n\
+                  1:name=systemd:/system.slice/url-api.service\n";
+        assert_eq!(
+            OwnCgroup::parse(v1),
+            OwnCgroup {
+                unified: None,
+                cpuacct: Some("/system.slice/url-api.service".into()),
+                cpu: Some("/system.slice/url-api.service".into()),
+            }
+        );
+        let v2 = "0::/kubepods/pod1/abc\n";
+        assert_eq!(
+            OwnCgroup::parse(v2),
+            OwnCgroup {
+                unified: Some("/kubepods/pod1/abc".into()),
+                ..OwnCgroup::default()
+            }
+        );
+        // Inside a container with its own cgroup namespace: the root, as go-zero reads it.
+        assert_eq!(OwnCgroup::parse("0::/\n").unified.as_deref(), Some("/"));
     }
 
     #[test]
