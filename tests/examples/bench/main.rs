@@ -18,6 +18,7 @@
     clippy::cast_sign_loss
 )]
 
+mod cgroup;
 mod grpc;
 mod limits;
 mod pgbench;
@@ -129,6 +130,8 @@ async fn main() {
     seed::links(&db, 'b', plan.cold_links).await;
 
     step("the three services (release builds)");
+    // Declared before the services, so it is dropped (and its cgroups removed) after them.
+    let mut cgroups = cgroup::Cgroups::default();
     let rpc = service("analytics-rpc", &pg, &kafka, &[]);
     let rpc_url = format!("http://{}", rpc.addr());
     let mut consumer = service("analytics-consumer", &pg, &kafka, &[]);
@@ -138,6 +141,18 @@ async fn main() {
         &kafka,
         &[("ANALYTICS_RPC_URL", rpc_url.clone())],
     );
+    let contained = [
+        ("url-api", &api),
+        ("analytics-rpc", &rpc),
+        ("analytics-consumer", &consumer),
+    ]
+    .into_iter()
+    .all(|(name, service)| cgroups.adopt(name, service.pid()));
+    if !contained {
+        step(
+            "could not give every service a cgroup of its own: their shedders see the whole machine",
+        );
+    }
 
     step("redirect, warm: every code in the cache");
     let _prime = wrk::run(api.addr(), &warm, plan.run);
@@ -264,6 +279,7 @@ async fn main() {
     pipeline::publish(&kafka.brokers, "click-events", plan.pipeline_events);
     let raw = pipeline::raw_consume(&kafka.brokers, "click-events", plan.pipeline_events).await;
     consumer = service("analytics-consumer", &pg, &kafka, &[]);
+    cgroups.adopt("analytics-consumer", consumer.pid());
     let ingest = ingest_rate(&db, before, plan.pipeline_events).await;
     rows.push(rate_row(
         "limit: raw consume of the topic",
@@ -290,6 +306,7 @@ async fn main() {
     ));
 
     let report = Report {
+        contained,
         mode: plan.mode,
         machine: report::machine(),
         started_at,

@@ -20,6 +20,8 @@ pub(crate) struct Row {
 
 #[derive(Debug, Serialize)]
 pub(crate) struct Report {
+    /// Whether each service ran in a cgroup of its own (its shedder weighing its own CPU).
+    pub(crate) contained: bool,
     pub(crate) mode: &'static str,
     pub(crate) machine: String,
     pub(crate) started_at: String,
@@ -33,8 +35,15 @@ impl Report {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "Benchmark ({} mode), {}, started {}\n",
-            self.mode, self.machine, self.started_at
+            "Benchmark ({} mode), {}, started {}; each service in {}\n",
+            self.mode,
+            self.machine,
+            self.started_at,
+            if self.contained {
+                "a cgroup of its own"
+            } else {
+                "the machine's cgroup (its shedder sees every process's CPU)"
+            }
         );
         out.push_str("| scenario | rate | p50 ms | p99 ms | p99.9 ms | ratios | notes |\n");
         out.push_str("|---|---:|---:|---:|---:|---|---|\n");
