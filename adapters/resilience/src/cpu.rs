@@ -86,12 +86,14 @@ struct Sample {
 impl Sample {
     fn read() -> Option<Self> {
         let (machine_ns, cores) = machine_cpu()?;
-        let used_ns = cgroup_usage_ns().or_else(process_usage_ns)?;
+        // Read at every sample: a process can be moved to another cgroup while it runs.
+        let own = OwnCgroup::of_this_process();
+        let used_ns = cgroup_usage_ns(&own).or_else(process_usage_ns)?;
         Some(Self {
             used_ns,
             machine_ns,
             cores,
-            limit_cores: cgroup_limit_cores().unwrap_or(cores).min(cores),
+            limit_cores: cgroup_limit_cores(&own).unwrap_or(cores).min(cores),
         })
     }
 
@@ -124,8 +126,7 @@ fn machine_cpu() -> Option<(u64, f64)> {
     Some((total * NS_PER_TICK, cores.max(1) as f64))
 }
 
-fn cgroup_usage_ns() -> Option<u64> {
-    let own = OwnCgroup::of_this_process();
+fn cgroup_usage_ns(own: &OwnCgroup) -> Option<u64> {
     // cgroup v2, then v1.
     if let Some(stat) = own.read(&own.unified, "cpu.stat") {
         let usec = stat
@@ -214,8 +215,7 @@ fn process_usage_ns() -> Option<u64> {
     Some((utime + stime) * NS_PER_TICK)
 }
 
-fn cgroup_limit_cores() -> Option<f64> {
-    let own = OwnCgroup::of_this_process();
+fn cgroup_limit_cores(own: &OwnCgroup) -> Option<f64> {
     if let Some(max) = own.read(&own.unified, "cpu.max") {
         let mut parts = max.split_whitespace();
         let quota = parts.next()?.parse::<f64>().ok()?; // "max" (no limit) fails here
