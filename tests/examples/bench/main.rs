@@ -2,7 +2,7 @@
 //! PostgreSQL and Kafka, driven from other processes over loopback, each figure set beside the
 //! limits measured in the same run. One command (see the README):
 //!
-//!   scripts/bench.sh            the full run (release; about 10 minutes)
+//!   scripts/bench.sh            the full run (release; about 4 minutes once built)
 //!   scripts/bench.sh --smoke    the same scenarios, small and short, to prove the harness works
 //!
 //! Every load is bounded in time and in count. Nothing here asserts a speed.
