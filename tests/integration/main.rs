@@ -20,3 +20,15 @@ mod rpc_app;
 mod stack;
 mod traces;
 mod url_api_app;
+
+/// A configuration environment holding just `vars`, for loading a binary's configuration in
+/// process as its `main` would.
+pub(crate) fn env_of<const N: usize>(
+    vars: [(&'static str, String); N],
+) -> impl Fn(&str) -> Option<String> {
+    move |name| {
+        vars.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.clone())
+    }
+}

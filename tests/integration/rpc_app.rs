@@ -22,11 +22,7 @@ impl TestRpc {
             ("DATABASE_URL", database_url.to_owned()),
             ("DEV_ADDR", "127.0.0.1:0".to_owned()),
         ];
-        let env = move |name: &str| {
-            vars.iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.clone())
-        };
+        let env = crate::env_of(vars);
         let mut config = AnalyticsRpcConfig::load([], &env).unwrap();
         // As in url_api_app: no shedding on a CPU busy running tests.
         config.guards.shedding = false;

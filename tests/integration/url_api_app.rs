@@ -32,11 +32,7 @@ impl TestApp {
             ("DATABASE_URL", database_url.to_owned()),
             ("DEV_ADDR", "127.0.0.1:0".to_owned()),
         ];
-        let env = move |name: &str| {
-            vars.iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.clone())
-        };
+        let env = crate::env_of(vars);
         let mut config = UrlApiConfig::load([], &env).expect("test config");
         // The test machine's CPU is busy running tests: shedding would make results depend on
         // it. The shedder is tested on its own, with an injected CPU.
