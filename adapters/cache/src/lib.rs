@@ -26,9 +26,11 @@ pub struct CacheSettings {
     pub ttl: Duration,
 }
 
-/// What an entry costs beyond its URL, estimated: the code, the timestamp, the string header,
-/// and moka's own bookkeeping per entry.
-const ENTRY_OVERHEAD: u32 = 160;
+/// What an entry costs beyond its URL: the key and the link's code, the parsed URL's
+/// structure, and moka's own bookkeeping (the map's bucket, the entry, a node in each of its
+/// two order queues). Measured: 1M cold redirects filling the cache grew url-api's RSS by
+/// about 550 bytes per entry with short URLs.
+const ENTRY_OVERHEAD: u32 = 512;
 
 /// Weights count in units of this many bytes. moka sizes its frequency sketch by the capacity
 /// in weight units: counted in bytes, 16 MiB of links made a sketch for 16 M entries, which
@@ -241,11 +243,11 @@ mod tests {
     async fn memory_is_bounded_by_weight() {
         let mut store = MockUrlRepo::new();
         store.expect_insert().returning(|_| Ok(()));
-        // Room for ten entries of this size (each under one weight unit).
+        // Room for ten entries of this size (each of three weight units).
         let cache = CachedUrlRepo::new(
             store,
             CacheSettings {
-                max_bytes: 10 * u64::from(BYTES_PER_UNIT),
+                max_bytes: 30 * u64::from(BYTES_PER_UNIT),
                 ttl: Duration::from_secs(60),
             },
         );
@@ -257,7 +259,7 @@ mod tests {
                 .unwrap();
         }
         cache.links.run_pending_tasks().await;
-        assert!(cache.links.weighted_size() <= 10);
+        assert!(cache.links.weighted_size() <= 30);
         assert!(cache.links.entry_count() <= 10);
     }
 }

@@ -1,3 +1,5 @@
+use std::future::Future;
+
 use application::ports::{LinkPage, RepoError, UrlRepo};
 use async_trait::async_trait;
 use domain::{Link, LinkQuery, LongUrl, SearchTerm, ShortCode, SortKey, SortOrder};
@@ -26,12 +28,32 @@ impl PgUrlRepo {
         }
     }
 
-    async fn measured<T>(
+    /// Runs a query, given its own handle on the pool, as one task on the tokio runtime sqlx's
+    /// sockets belong to, and measures it. Awaited from url-api's async-std executor, a query
+    /// would otherwise cross between the two runtimes at each step (pool, write, read, return
+    /// to the pool): on a cache miss that cost a third of the redirect's CPU. A caller that
+    /// gives up (a timeout) leaves the query to finish on its own, and its connection back in
+    /// the pool.
+    async fn measured<T, Q>(
         &self,
         command: &'static str,
-        call: impl std::future::Future<Output = Result<T, RepoError>>,
-    ) -> Result<T, RepoError> {
-        self.metrics.measure(command, error_kind, call).await
+        query: impl FnOnce(DatabaseConnection) -> Q,
+    ) -> Result<T, RepoError>
+    where
+        T: Send + 'static,
+        Q: Future<Output = Result<T, RepoError>> + Send + 'static,
+    {
+        let query = query(self.db.clone());
+        let run = async {
+            match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => runtime
+                    .spawn(query)
+                    .await
+                    .map_err(|e| RepoError::Unexpected(format!("query task failed: {e}")))?,
+                Err(_) => query.await,
+            }
+        };
+        self.metrics.measure(command, error_kind, run).await
     }
 }
 
@@ -52,9 +74,9 @@ impl UrlRepo for PgUrlRepo {
             created_at: Set(link.created_at),
             ..Default::default()
         };
-        self.measured("insert_link", async {
+        self.measured("insert_link", |db| async move {
             urls::Entity::insert(row)
-                .exec_without_returning(&self.db)
+                .exec_without_returning(&db)
                 .await
                 .map_err(repo_error)?;
             Ok(())
@@ -63,10 +85,9 @@ impl UrlRepo for PgUrlRepo {
     }
 
     async fn find(&self, code: &ShortCode) -> Result<Option<Link>, RepoError> {
-        self.measured("find_link", async {
-            urls::Entity::find()
-                .filter(Column::ShortCode.eq(code.as_str()))
-                .one(&self.db)
+        let find = urls::Entity::find().filter(Column::ShortCode.eq(code.as_str()));
+        self.measured("find_link", |db| async move {
+            find.one(&db)
                 .await
                 .map_err(repo_error)?
                 .map(into_link)
@@ -76,9 +97,9 @@ impl UrlRepo for PgUrlRepo {
     }
 
     async fn list(&self, query: &LinkQuery) -> Result<LinkPage, RepoError> {
-        self.measured("list_links", async {
-            let page = page_of(query).all(&self.db);
-            let count = matching(query).count(&self.db);
+        let (page, count) = (page_of(query), matching(query));
+        self.measured("list_links", |db| async move {
+            let (page, count) = (page.all(&db), count.count(&db));
             let (rows, total_count) = futures::try_join!(page, count).map_err(repo_error)?;
             Ok(LinkPage {
                 links: rows.into_iter().map(into_link).collect::<Result<_, _>>()?,
@@ -89,12 +110,9 @@ impl UrlRepo for PgUrlRepo {
     }
 
     async fn delete(&self, code: &ShortCode) -> Result<bool, RepoError> {
-        self.measured("delete_link", async {
-            let result = urls::Entity::delete_many()
-                .filter(Column::ShortCode.eq(code.as_str()))
-                .exec(&self.db)
-                .await
-                .map_err(repo_error)?;
+        let delete = urls::Entity::delete_many().filter(Column::ShortCode.eq(code.as_str()));
+        self.measured("delete_link", |db| async move {
+            let result = delete.exec(&db).await.map_err(repo_error)?;
             Ok(result.rows_affected > 0)
         })
         .await

@@ -7,8 +7,27 @@ use bootstrap::main_support::{configure, started};
 use bootstrap::shutdown;
 use bootstrap::url_api::UrlApi;
 
-#[async_std::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    // HTTP is served on async-std; sqlx, the dev server and the OTLP exporter run on tokio, and
+    // async-std's executor adopts the tokio runtime that is current when it starts. One tokio
+    // worker is enough for them and leaves the cores to the HTTP workers (two measured slower
+    // on a two-core machine).
+    let tokio = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("url-api: cannot start the tokio runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let _tokio = tokio.enter();
+    async_std::task::block_on(serve())
+}
+
+async fn serve() -> ExitCode {
     let (config, _telemetry) = match configure("url-api", UrlApiConfig::load, |c| {
         (&c.log_filter, c.otlp_endpoint.as_deref())
     }) {
