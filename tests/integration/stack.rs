@@ -100,7 +100,7 @@ impl Stack {
         let config = self.dir.join("analytics-consumer.yaml");
         let text = std::fs::read_to_string(&config)
             .unwrap()
-            .replace("batch_size: 500", &format!("batch_size: {batch_size}"));
+            .replace("batch_size: 2000", &format!("batch_size: {batch_size}"));
         let own = self
             .dir
             .join(format!("analytics-consumer-{batch_size}.yaml"));
