@@ -11,6 +11,7 @@ use std::io::IsTerminal;
 
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing_subscriber::filter::filter_fn;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
@@ -47,7 +48,12 @@ pub fn init(
         .with_tracer(provider.tracer(service))
         .with_context_activation(false)
         .with_tracked_inactivity(false)
-        .with_threads(false);
+        .with_threads(false)
+        // Log lines inside a span become events of the exported span: only warnings and errors,
+        // so the access line of every request is not copied into its span as well.
+        .with_filter(filter_fn(|meta| {
+            meta.is_span() || *meta.level() <= tracing::Level::WARN
+        }));
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
     let terminal = std::io::stderr().is_terminal();
     let (writer, guard) = batched::stderr().map_err(|e| format!("log writer: {e}"))?;

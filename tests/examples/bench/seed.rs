@@ -14,7 +14,7 @@ pub(crate) async fn links(db: &DatabaseConnection, prefix: char, count: u64) {
         ),
     )
     .await;
-    exec(db, "ANALYZE urls").await;
+    settle(db, "urls").await;
 }
 
 /// Grows `code`'s stored clicks from `from` to `to`: the rows, and the counter the consumer
@@ -38,6 +38,15 @@ pub(crate) async fn clicks(db: &DatabaseConnection, code: &str, from: u64, to: u
         ),
     )
     .await;
+    settle(db, "clicks").await;
+}
+
+/// Vacuums and analyses a bulk-loaded table and writes its pages out, as an operator would
+/// after a backfill: otherwise autovacuum and the checkpointer catch up on millions of new rows
+/// during the next measurement, which is then of them and not of the scenario.
+async fn settle(db: &DatabaseConnection, table: &str) {
+    exec(db, &format!("VACUUM (ANALYZE) {table}")).await;
+    exec(db, "CHECKPOINT").await;
 }
 
 /// Clicks counted so far, over every link.
