@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use adapter_grpc::proto::GetClickCountRequest;
 use adapter_grpc::proto::analytics_client::AnalyticsClient;
 
+/// Throughput and latency of the calls to one link.
 #[derive(Debug, Clone, Copy, serde::Serialize)]
 pub(crate) struct Latency {
     pub(crate) calls: usize,
@@ -17,13 +18,47 @@ pub(crate) struct Latency {
     pub(crate) p99_ms: Option<f64>,
 }
 
+/// What one or more runs of callers saw.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Calls {
+    took: Vec<Duration>,
+    refused: usize,
+    elapsed: Duration,
+}
+
+impl Calls {
+    pub(crate) fn extend(&mut self, other: Self) {
+        self.took.extend(other.took);
+        self.refused += other.refused;
+        self.elapsed += other.elapsed;
+    }
+
+    pub(crate) fn latency(&self) -> Latency {
+        let mut took = self.took.clone();
+        took.sort();
+        let at = |q: f64| {
+            let i = ((took.len() as f64 * q) as usize).min(took.len().checked_sub(1)?);
+            Some(took[i].as_secs_f64() * 1e3)
+        };
+        Latency {
+            calls: took.len(),
+            refused: self.refused,
+            calls_per_s: took.len() as f64 / self.elapsed.as_secs_f64(),
+            p50_ms: at(0.50),
+            p99_ms: at(0.99),
+        }
+    }
+}
+
+/// 16 callers asking for `code`'s count (and checking it is `expected`) for `duration` or
+/// `max_calls` calls in all, whichever comes first.
 pub(crate) async fn get_click_count(
     addr: &str,
     code: &str,
     expected: u64,
     duration: Duration,
     max_calls: usize,
-) -> Latency {
+) -> Calls {
     const CALLERS: usize = 16;
     let client = AnalyticsClient::connect(format!("http://{addr}"))
         .await
@@ -60,17 +95,9 @@ pub(crate) async fn get_click_count(
         took.extend(caller_took);
         refused += caller_refused;
     }
-    let elapsed = started.elapsed();
-    took.sort();
-    let at = |q: f64| {
-        let i = ((took.len() as f64 * q) as usize).min(took.len().checked_sub(1)?);
-        Some(took[i].as_secs_f64() * 1e3)
-    };
-    Latency {
-        calls: took.len(),
+    Calls {
+        took,
         refused,
-        calls_per_s: took.len() as f64 / elapsed.as_secs_f64(),
-        p50_ms: at(0.50),
-        p99_ms: at(0.99),
+        elapsed: started.elapsed(),
     }
 }
