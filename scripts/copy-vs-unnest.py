@@ -1,8 +1,20 @@
-# Generates two psql scripts that store the same 100 batches of 2000 clicks: (a) the consumer's
-# statement (unnest of arrays, here as literals), (b) COPY into a staging table, then the same
-# insert-and-count from it. Each batch one transaction, as the consumer does it.
+"""COPY against the consumer's one-statement unnest insert, for the same clicks.
+
+Writes two psql scripts into DIR (default /tmp/copy-vs-unnest) that store the same 100 batches of
+2000 clicks, each batch one transaction as analytics-consumer stores it:
+  unnest.sql  the consumer's statement (its arrays here as literals, which the server must parse;
+              the consumer binds them in binary, so this side is if anything handicapped)
+  copy.sql    COPY into a temporary staging table, then the same insert-and-count from it
+Run each on an emptied schema and time it:
+  python3 scripts/copy-vs-unnest.py /tmp/cvu
+  psql "$URL" -qc 'TRUNCATE clicks, link_click_totals, click_daily_rollups'
+  time psql "$URL" -q -f /tmp/cvu/unnest.sql >/dev/null     # then the same with copy.sql
+"""
+import os, sys
 import uuid, random
 random.seed(1)
+out = sys.argv[1] if len(sys.argv) > 1 else '/tmp/copy-vs-unnest'
+os.makedirs(out, exist_ok=True)
 BATCHES, SIZE = 100, 2000
 codes = ['c%07d' % i for i in range(1, 501)]
 rows = []
@@ -31,14 +43,14 @@ TAIL = """), inserted AS (
 SELECT count(*) FROM inserted;
 """
 cols = ['uuid', 'text', 'timestamptz', 'text', 'text', 'text', 'text', 'text', 'text']
-with open('/tmp/copyexp/unnest.sql', 'w') as f:
+with open(os.path.join(out, 'unnest.sql'), 'w') as f:
     for batch in rows:
         arrays = []
         for c, t in enumerate(cols):
             arrays.append("'{%s}'::%s[]" % (','.join('"%s"' % r[c] for r in batch), t))
         f.write("WITH batch AS (SELECT * FROM unnest(%s) AS b(event_id, short_code, clicked_at, country_code, device_type, traffic_source, ip, user_agent, referer)\n" % ', '.join(arrays))
         f.write(TAIL)
-with open('/tmp/copyexp/copy.sql', 'w') as f:
+with open(os.path.join(out, 'copy.sql'), 'w') as f:
     for batch in rows:
         f.write("BEGIN;\nCREATE TEMP TABLE batch (event_id uuid, short_code text, clicked_at timestamptz, country_code text, device_type text, traffic_source text, ip text, user_agent text, referer text) ON COMMIT DROP;\n")
         f.write("COPY batch FROM STDIN;\n")
