@@ -290,10 +290,23 @@ async fn stopping_refuses_new_connections() {
     assert!(after.is_err(), "still serving after stop: {after:?}");
 }
 
+/// A shorten request whose body is still coming: it holds a slot until the body is finished.
+async fn hold_a_slot(addr: std::net::SocketAddr) -> async_std::net::TcpStream {
+    use async_std::io::WriteExt;
+
+    let mut held = async_std::net::TcpStream::connect(addr).await.unwrap();
+    held.write_all(
+        b"POST /api/v1/urls HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n\
+          Transfer-Encoding: chunked\r\n\r\n5\r\n{\"ori\r\n",
+    )
+    .await
+    .unwrap();
+    held
+}
+
 #[async_std::test]
 async fn over_max_conns_the_next_request_gets_503_at_once() {
     use async_std::io::{ReadExt, WriteExt};
-    use async_std::net::TcpStream;
 
     let db = TestDatabase::create().await;
     let app = TestApp::spawn_with(&db.url, |config| {
@@ -302,16 +315,11 @@ async fn over_max_conns_the_next_request_gets_503_at_once() {
         config.guards.timeout = std::time::Duration::from_secs(600);
     })
     .await;
-    // Hold the only slot: a request whose body is still coming.
-    let mut held = TcpStream::connect(app.addr).await.unwrap();
-    held.write_all(
-        b"POST /api/v1/urls HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n\
-          Transfer-Encoding: chunked\r\n\r\n5\r\n{\"ori\r\n",
-    )
-    .await
-    .unwrap();
-
-    // The held request reaches the server on its own schedule: ask until it has.
+    // Hold the only slot with a request whose body is still coming, then ask until a request
+    // is refused. The held request reaches the server on its own schedule: when a probe is in
+    // flight as it arrives, the probe has the slot and the held request is the one refused
+    // (it is answered); then it is sent again.
+    let mut held = hold_a_slot(app.addr).await;
     let mut refused = None;
     for _ in 0..3000 {
         let res = app.client.get(app.url("/abcdefgh")).send().await.unwrap();
@@ -319,7 +327,13 @@ async fn over_max_conns_the_next_request_gets_503_at_once() {
             refused = Some(problem(res).await);
             break;
         }
-        async_std::task::sleep(std::time::Duration::from_millis(10)).await;
+        let mut first = [0_u8; 1];
+        let answered =
+            async_std::io::timeout(std::time::Duration::from_millis(10), held.peek(&mut first))
+                .await;
+        if answered.is_ok() {
+            held = hold_a_slot(app.addr).await;
+        }
     }
     let refused = refused.expect("a request over max_conns was served");
     assert_eq!(
