@@ -9,7 +9,7 @@ mod long_url;
 mod short_code;
 mod stats;
 
-pub use click::{ClickEvent, Visit};
+pub use click::{ClickEvent, EventError, Visit, VisitError};
 pub use enrichment::{CountryCode, DeviceType, EnrichedClick, TrafficSource};
 pub use link::Link;
 pub use listing::{LinkQuery, Page, QueryError, SearchTerm, SortKey, SortOrder};

@@ -32,8 +32,10 @@ pub enum QueryError {
     UnknownSort(String),
     #[error("order must be asc or desc, not '{0}'")]
     UnknownOrder(String),
-    #[error("search is longer than any stored URL ({max} bytes)", max = LongUrl::MAX_LEN)]
+    #[error("search is longer than any stored URL ({max} characters)", max = LongUrl::MAX_LEN)]
     SearchTooLong,
+    #[error("search must not contain control characters (such as NUL or a line break)")]
+    SearchControlCharacter,
 }
 
 /// A 1-based page number and a page size of 1..=[`Page::MAX_SIZE`].
@@ -131,10 +133,17 @@ impl SearchTerm {
     /// An empty term means "no filter", so it gives `None`.
     ///
     /// # Errors
-    /// [`QueryError::SearchTooLong`] past [`LongUrl::MAX_LEN`] bytes: nothing could match it.
+    /// [`QueryError::SearchTooLong`] past [`LongUrl::MAX_LEN`] characters (stored URLs are
+    /// ASCII, so no longer term could match one), and
+    /// [`QueryError::SearchControlCharacter`] for a control character: no stored URL holds one
+    /// (see [`LongUrl::parse`]), and a store may refuse the term outright (PostgreSQL refuses
+    /// NUL in any text), which must be the caller's 400, never the store's failure.
     pub fn parse(input: &str) -> Result<Option<Self>, QueryError> {
-        if input.len() > LongUrl::MAX_LEN {
+        if input.chars().count() > LongUrl::MAX_LEN {
             return Err(QueryError::SearchTooLong);
+        }
+        if input.chars().any(char::is_control) {
+            return Err(QueryError::SearchControlCharacter);
         }
         Ok((!input.is_empty()).then(|| Self(input.to_owned())))
     }
@@ -206,6 +215,13 @@ mod tests {
     #[rstest]
     #[case("", Ok(None))]
     #[case("50%_off", Ok(Some("50%_off")))]
+    #[case("bücher", Ok(Some("bücher")))]
+    #[case("\0", Err(QueryError::SearchControlCharacter))]
+    #[case("rust\0", Err(QueryError::SearchControlCharacter))]
+    #[case("a\nb", Err(QueryError::SearchControlCharacter))]
+    #[case("\t", Err(QueryError::SearchControlCharacter))]
+    #[case("\u{7f}", Err(QueryError::SearchControlCharacter))]
+    #[case("\u{85}", Err(QueryError::SearchControlCharacter))]
     fn parses_search_terms(
         #[case] input: &str,
         #[case] expected: Result<Option<&str>, QueryError>,
@@ -221,5 +237,8 @@ mod tests {
     fn rejects_searches_longer_than_any_url() {
         let long = "a".repeat(LongUrl::MAX_LEN + 1);
         assert_eq!(SearchTerm::parse(&long), Err(QueryError::SearchTooLong));
+        // Counted in characters, as the API's schema counts them.
+        let wide = "é".repeat(LongUrl::MAX_LEN);
+        assert!(SearchTerm::parse(&wide).is_ok());
     }
 }
