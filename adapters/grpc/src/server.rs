@@ -125,10 +125,15 @@ fn date(field: &str, value: &str) -> Result<NaiveDate, Status> {
     })
 }
 
-/// A store that can't answer now is UNAVAILABLE (callers may retry); anything else INTERNAL,
-/// with the details in the log rather than the status.
+/// A store that can't answer now is UNAVAILABLE (callers may retry); a question the store
+/// refuses for its content is INVALID_ARGUMENT; anything else INTERNAL. The store's own words
+/// go to the log, not to the caller.
 fn status(e: StatsError) -> Status {
     match e {
+        StatsError::Store(StoreError::Rejected(reason)) => {
+            tracing::info!(%reason, "analytics query refused by the click store");
+            Status::invalid_argument("the click store cannot answer this question")
+        }
         StatsError::Store(StoreError::Unavailable(reason)) => {
             tracing::warn!(%reason, "analytics query: click store unavailable");
             Status::unavailable("click store unavailable")
@@ -219,6 +224,7 @@ mod tests {
     #[case(StatsError::Store(StoreError::Unavailable("down".into())), tonic::Code::Unavailable)]
     #[case(StatsError::Store(StoreError::CircuitOpen), tonic::Code::Unavailable)]
     #[case(StatsError::Store(StoreError::Unexpected("bug".into())), tonic::Code::Internal)]
+    #[case(StatsError::Store(StoreError::Rejected("bug: date out of range".into())), tonic::Code::InvalidArgument)]
     fn maps_store_failures(#[case] e: StatsError, #[case] code: tonic::Code) {
         let status = status(e);
         assert_eq!(status.code(), code);

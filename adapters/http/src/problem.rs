@@ -42,10 +42,19 @@ impl Problem {
         Self::new(StatusCode::NotFound, "not-found", "Not Found", detail)
     }
 
-    /// The store failed: 503 when it's worth retrying, else an opaque 500 (logged here, since
-    /// the client is told nothing).
+    /// The store failed: 503 when it's worth retrying, 400 when it refused the request's own
+    /// content, else an opaque 500 (logged here, since the client is told nothing).
     pub(crate) fn from_repo(e: &RepoError) -> Self {
         match e {
+            RepoError::Rejected(reason) => {
+                // The store's words name its internals; the client learns only that its input
+                // can't be kept, and the log keeps the reason.
+                tracing::info!(%reason, "the link store refused the request's input");
+                Self::bad_request(
+                    "unstorable-input",
+                    "the request holds a value the link store cannot keep",
+                )
+            }
             RepoError::Unavailable(_) => {
                 tracing::warn!(error = %e, "link store unavailable");
                 Self::new(

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use application::MockLinks;
 use application::ports::{LinkPage, RepoError};
-use application::use_cases::{LinkDetail, LinkDetailError, RedirectError, ShortenError};
+use application::use_cases::{
+    LinkDetail, LinkDetailError, ListLinksError, RedirectError, ShortenError,
+};
 use chrono::DateTime;
 use domain::{Link, LongUrl, ShortCode};
 use rstest::rstest;
@@ -235,6 +237,7 @@ async fn redirect_of_an_impossible_code_is_404_without_a_lookup(#[case] path: &s
 #[rstest]
 #[case(RedirectError::NotFound, 404)]
 #[case(RedirectError::Repo(RepoError::Unavailable("down".into())), 503)]
+#[case(RedirectError::Repo(RepoError::Rejected("value too long".into())), 400)]
 #[async_std::test]
 async fn redirect_maps_failures(#[case] error: RedirectError, #[case] status: u16) {
     let mut links = MockLinks::new();
@@ -273,6 +276,23 @@ async fn list_answers_a_page() {
             "page": 2, "per_page": 1, "total_pages": 3, "total_count": 3
         })
     );
+}
+
+#[async_std::test]
+async fn input_the_store_refuses_is_the_callers_400_and_keeps_the_reason_private() {
+    let mut links = MockLinks::new();
+    links.expect_list().once().returning(|_| {
+        Err(ListLinksError::Repo(RepoError::Rejected(
+            "invalid byte sequence for encoding \"UTF8\": 0x00".into(),
+        )))
+    });
+
+    let res = call(links, Method::Get, "/api/v1/links?search=x", None).await;
+
+    assert_eq!(res.status(), 400);
+    let problem = problem(res).await;
+    assert_eq!(problem["type"], "urn:shortener:problem:unstorable-input");
+    assert!(!problem["detail"].as_str().unwrap().contains("UTF8"));
 }
 
 #[async_std::test]

@@ -35,13 +35,6 @@ impl PgClickStore {
     }
 }
 
-fn error_kind(e: &StoreError) -> &'static str {
-    match e {
-        StoreError::Unavailable(_) | StoreError::CircuitOpen => "unavailable",
-        StoreError::Unexpected(_) => "unexpected",
-    }
-}
-
 const STORE_BATCH: &str = r"
 WITH batch AS (
     SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[], $5::text[],
@@ -127,7 +120,7 @@ impl ClickStore for PgClickStore {
             .bind(c.referer);
         let inserted: i64 = self
             .metrics
-            .measure("store_clicks", error_kind, async {
+            .measure("store_clicks", async {
                 query
                     .fetch_one(&self.pool)
                     .await

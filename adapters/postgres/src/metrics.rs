@@ -1,10 +1,11 @@
 //! go-zero's SQL client metrics, under its names: `sql_client_requests_duration_ms{command}`
 //! and `sql_client_requests_error_total{command, error}`. The error label is the kind
-//! (unavailable, unexpected, conflict), not the message, to keep the series few.
+//! (unavailable, rejected, unexpected, conflict), not the message, to keep the series few.
 
 use std::future::Future;
 use std::time::Instant;
 
+use application::ports::{RepoError, StoreError};
 use opentelemetry::KeyValue;
 use opentelemetry::metrics::{Counter, Histogram};
 
@@ -37,11 +38,10 @@ impl SqlMetrics {
         }
     }
 
-    /// Times one command; `kind` names an error for the error counter.
-    pub(crate) async fn measure<T, E>(
+    /// Times one command, and counts it by kind when it fails.
+    pub(crate) async fn measure<T, E: ErrorKind>(
         &self,
         command: &'static str,
-        kind: impl Fn(&E) -> &'static str,
         call: impl Future<Output = Result<T, E>>,
     ) -> Result<T, E> {
         let started = Instant::now();
@@ -53,8 +53,34 @@ impl SqlMetrics {
         );
         if let Err(e) = &outcome {
             self.errors
-                .add(1, &[command_label, KeyValue::new("error", kind(e))]);
+                .add(1, &[command_label, KeyValue::new("error", e.kind())]);
         }
         outcome
+    }
+}
+
+/// The `error` label of a failed command.
+pub(crate) trait ErrorKind {
+    fn kind(&self) -> &'static str;
+}
+
+impl ErrorKind for RepoError {
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::CodeTaken => "conflict",
+            Self::Unavailable(_) | Self::CircuitOpen => "unavailable",
+            Self::Rejected(_) => "rejected",
+            Self::Unexpected(_) => "unexpected",
+        }
+    }
+}
+
+impl ErrorKind for StoreError {
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Unavailable(_) | Self::CircuitOpen => "unavailable",
+            Self::Rejected(_) => "rejected",
+            Self::Unexpected(_) => "unexpected",
+        }
     }
 }

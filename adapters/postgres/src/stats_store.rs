@@ -23,13 +23,6 @@ impl PgStatsStore {
     }
 }
 
-fn error_kind(e: &StoreError) -> &'static str {
-    match e {
-        StoreError::Unavailable(_) | StoreError::CircuitOpen => "unavailable",
-        StoreError::Unexpected(_) => "unexpected",
-    }
-}
-
 const COUNT: &str = "SELECT clicks FROM link_click_totals WHERE short_code = $1";
 
 // One pass over the link's rollups in the range, summed five ways at once. GROUPING() tells
@@ -57,7 +50,7 @@ impl StatsStore for PgStatsStore {
             Statement::from_sql_and_values(DbBackend::Postgres, COUNT, [code.as_str().into()]);
         let row = self
             .metrics
-            .measure("click_count", error_kind, async {
+            .measure("click_count", async {
                 self.db
                     .query_one_raw(statement)
                     .await
@@ -85,7 +78,7 @@ impl StatsStore for PgStatsStore {
         );
         let rows = self
             .metrics
-            .measure("click_stats", error_kind, async {
+            .measure("click_stats", async {
                 self.db
                     .query_all_raw(statement)
                     .await

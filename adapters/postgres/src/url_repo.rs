@@ -53,15 +53,7 @@ impl PgUrlRepo {
                 Err(_) => query.await,
             }
         };
-        self.metrics.measure(command, error_kind, run).await
-    }
-}
-
-fn error_kind(e: &RepoError) -> &'static str {
-    match e {
-        RepoError::CodeTaken => "conflict",
-        RepoError::Unavailable(_) | RepoError::CircuitOpen => "unavailable",
-        RepoError::Unexpected(_) => "unexpected",
+        self.metrics.measure(command, run).await
     }
 }
 

@@ -105,10 +105,13 @@ fn timed_out(limit: Duration) -> String {
     format!("no answer within {} ms", limit.as_millis())
 }
 
-/// SQL: a taken code is an answer, not a failure (not-found is `Ok(None)`, never an error).
+/// Only a store that can't serve counts. A taken code is an answer (and not-found is
+/// `Ok(None)`, never an error); input the store refuses for its content is the caller's error;
+/// and an unexpected error (a bug, a missing table) is not something a pause would mend, while
+/// counting it would let one unforeseen input open the breaker for every caller.
 impl GuardedError for RepoError {
     fn counts_as_failure(&self) -> bool {
-        !matches!(self, Self::CodeTaken)
+        matches!(self, Self::Unavailable(_))
     }
 
     fn rejected(rejection: Rejection) -> Self {
@@ -119,10 +122,10 @@ impl GuardedError for RepoError {
     }
 }
 
-/// Every failure to store clicks counts.
+/// As for links: only a store that can't serve counts.
 impl GuardedError for StoreError {
     fn counts_as_failure(&self) -> bool {
-        true
+        matches!(self, Self::Unavailable(_))
     }
 
     fn rejected(rejection: Rejection) -> Self {

@@ -85,7 +85,7 @@ mod tests {
     use std::sync::Arc;
     use std::time::Duration;
 
-    use application::ports::{MockAnalyticsQuery, MockClickPublisher, MockUrlRepo};
+    use application::ports::{MockAnalyticsQuery, MockClickPublisher, MockClickStore, MockUrlRepo};
     use chrono::DateTime;
     use domain::{LongUrl, Visit};
     use rstest::rstest;
@@ -123,7 +123,8 @@ mod tests {
 
     #[rstest]
     #[case(RepoError::Unavailable("down".into()), true)]
-    #[case(RepoError::Unexpected("bug".into()), true)]
+    #[case(RepoError::Unexpected("bug".into()), false)]
+    #[case(RepoError::Rejected("invalid byte sequence for encoding \"UTF8\": 0x00".into()), false)]
     #[case(RepoError::CodeTaken, false)]
     fn repo_errors_that_trip_the_breaker(#[case] error: RepoError, #[case] trips: bool) {
         let mut inner = MockUrlRepo::new();
@@ -140,6 +141,29 @@ mod tests {
             // Six failures make (6 - 5)/7 > 0; six conflicts make no failure at all.
             let expected = if trips { RepoError::CircuitOpen } else { error };
             assert_eq!(repo.insert(&link()).await, Err(expected));
+        });
+    }
+
+    #[rstest]
+    #[case(StoreError::Unavailable("down".into()), true)]
+    #[case(StoreError::Unexpected("bug".into()), false)]
+    #[case(StoreError::Rejected("timestamp out of range".into()), false)]
+    fn store_errors_that_trip_the_breaker(#[case] error: StoreError, #[case] trips: bool) {
+        let mut inner = MockClickStore::new();
+        let answer = error.clone();
+        inner.expect_store().returning(move |_| Err(answer.clone()));
+        let store = Resilient::new(inner, guard());
+
+        run(async {
+            for _ in 0..6 {
+                assert_eq!(store.store(&[]).await, Err(error.clone()));
+            }
+            let expected = if trips {
+                StoreError::CircuitOpen
+            } else {
+                error
+            };
+            assert_eq!(store.store(&[]).await, Err(expected));
         });
     }
 

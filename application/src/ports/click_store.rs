@@ -10,6 +10,10 @@ pub enum StoreError {
     /// to recover. Worth retrying later.
     #[error("click store circuit breaker is open")]
     CircuitOpen,
+    /// The store refused what it was given because of its content (a value it can't hold):
+    /// the input's fault, not the store's. Storing the same clicks again fails the same way.
+    #[error("click store refused the input: {0}")]
+    Rejected(String),
     /// Anything else the store reported.
     #[error("click store failed: {0}")]
     Unexpected(String),

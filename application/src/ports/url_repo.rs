@@ -16,6 +16,10 @@ pub enum RepoError {
     /// The store can't be reached or didn't answer in time; worth retrying later.
     #[error("link store unavailable: {0}")]
     Unavailable(String),
+    /// The store refused what it was given because of its content (a value it can't hold):
+    /// the caller's error, not the store's. Retrying the same input fails the same way.
+    #[error("link store refused the input: {0}")]
+    Rejected(String),
     /// Not even tried: the store has been failing, and its circuit breaker is giving it room
     /// to recover. Worth retrying later.
     #[error("link store circuit breaker is open")]
@@ -32,24 +36,25 @@ pub trait UrlRepo: Send + Sync + 'static {
     /// Stores a new link.
     ///
     /// # Errors
-    /// [`RepoError::CodeTaken`] when the code is in use, else `Unavailable` or `Unexpected`.
+    /// [`RepoError::CodeTaken`] when the code is in use, else `Unavailable`, `Rejected` or
+    /// `Unexpected`.
     async fn insert(&self, link: &Link) -> Result<(), RepoError>;
 
     /// The link with this code, if there is one.
     ///
     /// # Errors
-    /// `Unavailable` or `Unexpected`; a missing link is `Ok(None)`, not an error.
+    /// `Unavailable`, `Rejected` or `Unexpected`; a missing link is `Ok(None)`, not an error.
     async fn find(&self, code: &ShortCode) -> Result<Option<Link>, RepoError>;
 
     /// One page of links, filtered and sorted as the query says.
     ///
     /// # Errors
-    /// `Unavailable` or `Unexpected`.
+    /// `Unavailable`, `Rejected` or `Unexpected`.
     async fn list(&self, query: &LinkQuery) -> Result<LinkPage, RepoError>;
 
     /// Removes the link; `Ok(false)` when there was none.
     ///
     /// # Errors
-    /// `Unavailable` or `Unexpected`.
+    /// `Unavailable`, `Rejected` or `Unexpected`.
     async fn delete(&self, code: &ShortCode) -> Result<bool, RepoError>;
 }
