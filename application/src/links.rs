@@ -15,6 +15,8 @@ pub trait Links: Send + Sync + 'static {
     async fn shorten(&self, url: LongUrl) -> Result<Link, ShortenError>;
     /// See [`use_cases::redirect`].
     async fn redirect(&self, code: ShortCode, visit: Visit) -> Result<LongUrl, RedirectError>;
+    /// See [`use_cases::resolve`].
+    async fn resolve(&self, code: ShortCode) -> Result<LongUrl, RedirectError>;
     /// See [`use_cases::list_links`].
     async fn list(&self, query: LinkQuery) -> Result<LinkPage, ListLinksError>;
     /// See [`use_cases::link_detail`].
@@ -60,6 +62,10 @@ where
 
     async fn redirect(&self, code: ShortCode, visit: Visit) -> Result<LongUrl, RedirectError> {
         use_cases::redirect(&self.repo, &self.publisher, &self.clock, code, visit).await
+    }
+
+    async fn resolve(&self, code: ShortCode) -> Result<LongUrl, RedirectError> {
+        use_cases::resolve(&self.repo, code).await
     }
 
     async fn list(&self, query: LinkQuery) -> Result<LinkPage, ListLinksError> {

@@ -42,7 +42,9 @@ pub(crate) fn app(
     app.at("/api/v1/links/:code")
         .get(links::detail)
         .delete(links::delete);
-    app.at("/:code").get(redirect::redirect);
+    app.at("/:code")
+        .get(redirect::redirect)
+        .head(redirect::head);
     app
 }
 

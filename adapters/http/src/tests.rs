@@ -234,6 +234,47 @@ async fn redirect_of_an_impossible_code_is_404_without_a_lookup(#[case] path: &s
     );
 }
 
+#[async_std::test]
+async fn head_answers_like_a_redirect_without_a_click() {
+    let mut links = MockLinks::new();
+    links.expect_redirect().never();
+    links
+        .expect_resolve()
+        .withf(|code| code.as_str() == "abcDEF12")
+        .once()
+        .returning(|_| Ok(LongUrl::parse("https://example.com/a").unwrap()));
+
+    let res = call(links, Method::Head, "/abcDEF12", None).await;
+
+    assert_eq!(res.status(), 302);
+    assert_eq!(res["location"], "https://example.com/a");
+    assert_eq!(res["cache-control"], "private, max-age=0");
+}
+
+#[rstest]
+#[case("/abc", None)]
+#[case("/abcDEF12", Some(RedirectError::NotFound))]
+#[async_std::test]
+async fn head_of_an_unknown_code_is_404(#[case] path: &str, #[case] error: Option<RedirectError>) {
+    let mut links = MockLinks::new();
+    links.expect_redirect().never();
+    match error {
+        Some(error) => {
+            links
+                .expect_resolve()
+                .once()
+                .return_once(move |_| Err(error));
+        }
+        None => {
+            links.expect_resolve().never();
+        }
+    }
+
+    let res = call(links, Method::Head, path, None).await;
+
+    assert_eq!(res.status(), 404);
+}
+
 #[rstest]
 #[case(RedirectError::NotFound, 404)]
 #[case(RedirectError::Repo(RepoError::Unavailable("down".into())), 503)]

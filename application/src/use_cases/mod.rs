@@ -14,5 +14,5 @@ pub use delete_link::{DeleteLinkError, delete_link};
 pub use ingest_clicks::{IngestError, IngestReport, ingest_clicks};
 pub use link_detail::{LinkDetail, LinkDetailError, link_detail};
 pub use list_links::{ListLinksError, list_links};
-pub use redirect::{RedirectError, redirect};
+pub use redirect::{RedirectError, redirect, resolve};
 pub use shorten::{MAX_TRIES, ShortenError, shorten};

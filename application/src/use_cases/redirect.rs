@@ -25,10 +25,20 @@ pub async fn redirect(
     code: ShortCode,
     visit: Visit,
 ) -> Result<LongUrl, RedirectError> {
-    let link = repo.find(&code).await?.ok_or(RedirectError::NotFound)?;
+    let url = resolve(repo, code).await?;
     if let Err(e) = publisher.publish(ClickEvent::new(code, visit, clock.now())) {
         tracing::warn!(%code, error = %e, "click lost");
     }
+    Ok(url)
+}
+
+/// Where a code leads, without a click: for a request that asks about the link rather than
+/// follows it (an HTTP HEAD from a link previewer or an uptime check).
+///
+/// # Errors
+/// [`RedirectError::NotFound`] for an unknown code; [`RedirectError::Repo`] when the store fails.
+pub async fn resolve(repo: &impl UrlRepo, code: ShortCode) -> Result<LongUrl, RedirectError> {
+    let link = repo.find(&code).await?.ok_or(RedirectError::NotFound)?;
     Ok(link.url)
 }
 
@@ -97,6 +107,13 @@ mod tests {
             code(),
             visit(),
         ));
+
+        assert_eq!(url.unwrap().as_str(), "https://example.com/target");
+    }
+
+    #[test]
+    fn resolving_answers_like_a_redirect_without_a_click() {
+        let url = block_on(resolve(&repo_with_link(), code()));
 
         assert_eq!(url.unwrap().as_str(), "https://example.com/target");
     }
