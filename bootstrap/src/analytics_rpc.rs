@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use adapter_postgres::PgStatsStore;
 use adapter_resilience::grpc::{Breakers, Shedding, TimeoutLayer};
-use adapter_resilience::{Guard, MonotonicClock, Resilient, Shedder, ThreadRandom};
+use adapter_resilience::{Clock, Guard, MonotonicClock, Random, Resilient, Shedder, ThreadRandom};
 use application::AnalyticsService;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
@@ -85,18 +85,28 @@ impl AnalyticsRpc {
                 self.guards.cpu_threshold,
             )))
         });
+        let clock: Arc<dyn Clock> = Arc::new(MonotonicClock::new());
+        let random: Arc<dyn Random> = Arc::new(ThreadRandom);
         let guards = ServiceBuilder::new()
             .layer(Breakers::layer(
+                adapter_grpc::own_methods(),
                 adapter_grpc::counts_as_failure,
-                Arc::new(MonotonicClock::new()),
-                Arc::new(ThreadRandom),
+                &clock,
+                &random,
             ))
             .option_layer(shedding)
             .layer(TimeoutLayer::new(self.guards.timeout))
             .into_inner();
-        adapter_grpc::serve(self.listener, self.analytics, guards, shutdown)
-            .await
-            .map_err(|e| StartError(format!("gRPC server failed: {e}")))?;
+        let read_timeout = self.guards.timeout;
+        adapter_grpc::serve(
+            self.listener,
+            self.analytics,
+            guards,
+            read_timeout,
+            shutdown,
+        )
+        .await
+        .map_err(|e| StartError(format!("gRPC server failed: {e}")))?;
         tracing::info!("analytics-rpc stopped");
         Ok(())
     }

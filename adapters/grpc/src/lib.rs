@@ -3,10 +3,13 @@
 //! uses to ask it.
 
 mod client;
+mod methods;
 mod metrics;
 mod server;
+mod well_formed;
 
 pub use client::{ClientConfig, GrpcAnalytics, counts_as_failure};
+pub use methods::own_methods;
 pub use server::serve;
 
 /// The generated protocol types.

@@ -21,6 +21,8 @@ use tracing::Instrument;
 use tracing::field::Empty;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
+use crate::methods;
+
 const BUCKETS_MS: [f64; 12] = [
     1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2000.0, 5000.0,
 ];
@@ -49,8 +51,8 @@ impl RpcMetrics {
         }
     }
 
-    pub(crate) fn record(&self, method: &str, code: Code, took: Duration) {
-        let method = KeyValue::new("method", method.to_owned());
+    pub(crate) fn record(&self, method: &'static str, code: Code, took: Duration) {
+        let method = KeyValue::new("method", method);
         self.duration
             .record(took.as_secs_f64() * 1000.0, std::slice::from_ref(&method));
         self.codes
@@ -95,10 +97,12 @@ where
     }
 
     fn call(&mut self, req: http::Request<B>) -> Self::Future {
-        let method = req.uri().path().to_owned();
+        // Never the raw path: a caller inventing paths would make a series (and a span name)
+        // per path.
+        let method = methods::label(req.uri().path());
         let metrics = self.metrics.clone();
         let started = Instant::now();
-        let span = server_span(&method, req.headers());
+        let span = server_span(method, req.headers());
         let call = self.inner.call(req).instrument(span.clone());
         Box::pin(async move {
             let res = call.await?;
@@ -110,7 +114,7 @@ where
                 .and_then(|v| v.parse::<i32>().ok())
                 .map_or(Code::Ok, Code::from_i32);
             let took = started.elapsed();
-            metrics.record(&method, code, took);
+            metrics.record(method, code, took);
             // The access log, inside the call's span: it carries the ids.
             span.in_scope(|| {
                 tracing::info!(

@@ -22,10 +22,12 @@ use crate::proto::{
     Count, FILE_DESCRIPTOR_SET, GetClickCountRequest, GetClickCountResponse, GetClickStatsRequest,
     GetClickStatsResponse,
 };
+use crate::well_formed::WellFormedLayer;
 
 /// Serves `analytics.v1.Analytics`, grpc.health.v1 and reflection on the bound listener, every
-/// call going through `guards` (tower layers: the resilience guards), until `shutdown`
-/// completes; in-flight calls finish first.
+/// well-formed call going through `guards` (tower layers: the resilience guards), until
+/// `shutdown` completes; in-flight calls finish first. A request message must arrive within
+/// `read_timeout`.
 ///
 /// # Errors
 /// When the server fails (the listener breaks).
@@ -33,6 +35,7 @@ pub async fn serve<L>(
     listener: TcpListener,
     analytics: Arc<dyn ClickAnalytics>,
     guards: L,
+    read_timeout: std::time::Duration,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), tonic::transport::Error>
 where
@@ -56,8 +59,10 @@ where
         }
     };
     tonic::transport::Server::builder()
-        // Metrics outermost (go-zero's order: Prometheus before the guards), then the guards.
+        // Metrics outermost (go-zero's order: Prometheus before the guards), then malformed
+        // calls answered, so that the guards judge only well-formed ones.
         .layer(ServerMetricsLayer(RpcMetrics::new("server")))
+        .layer(WellFormedLayer::new(read_timeout))
         .layer(guards)
         .add_service(health_service)
         .add_optional_service(reflection)

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -191,15 +191,15 @@ where
     }
 }
 
-/// One breaker per served method, judging the method's own answers: calls are refused with
-/// UNAVAILABLE while a method keeps failing (by `counts_as_failure`), so a struggling
-/// dependency behind it gets room to recover.
+/// One breaker per method of the service's own, judging the method's own answers: calls are
+/// refused with UNAVAILABLE while a method keeps failing (by `counts_as_failure`), so a
+/// struggling dependency behind it gets room to recover. The breakers are made once, for the
+/// methods named at start; any other path passes unguarded, so no caller can make a breaker
+/// (and its metric series) by inventing a path.
 #[derive(Clone)]
 pub struct Breakers {
-    breakers: Arc<Mutex<HashMap<String, Arc<Breaker>>>>,
+    breakers: Arc<HashMap<&'static str, Arc<Breaker>>>,
     counts_as_failure: fn(Code) -> bool,
-    clock: Arc<dyn Clock>,
-    random: Arc<dyn Random>,
 }
 
 impl std::fmt::Debug for Breakers {
@@ -210,43 +210,48 @@ impl std::fmt::Debug for Breakers {
 
 impl Breakers {
     pub fn layer(
+        methods: impl IntoIterator<Item = &'static str>,
         counts_as_failure: fn(Code) -> bool,
-        clock: Arc<dyn Clock>,
-        random: Arc<dyn Random>,
+        clock: &Arc<dyn Clock>,
+        random: &Arc<dyn Random>,
     ) -> AdmissionLayer<Self> {
+        let breakers = methods
+            .into_iter()
+            .map(|method| {
+                let breaker = Arc::new(Breaker::new(
+                    format!("grpc-server:{method}"),
+                    Arc::clone(clock),
+                    Arc::clone(random),
+                ));
+                breaker.observe();
+                (method, breaker)
+            })
+            .collect();
         AdmissionLayer::new(Self {
-            breakers: Arc::default(),
+            breakers: Arc::new(breakers),
             counts_as_failure,
-            clock,
-            random,
         })
-    }
-
-    fn breaker(&self, method: &str) -> Arc<Breaker> {
-        let mut breakers = self.breakers.lock().unwrap_or_else(PoisonError::into_inner);
-        Arc::clone(breakers.entry(method.to_owned()).or_insert_with(|| {
-            let breaker = Arc::new(Breaker::new(
-                format!("grpc-server:{method}"),
-                Arc::clone(&self.clock),
-                Arc::clone(&self.random),
-            ));
-            breaker.observe();
-            breaker
-        }))
     }
 }
 
 impl Admission for Breakers {
-    type Ticket = (BreakerTicket, fn(Code) -> bool);
+    /// `None` for a path no breaker guards.
+    type Ticket = Option<(BreakerTicket, fn(Code) -> bool)>;
 
     fn admit(&self, method: &str) -> Result<Self::Ticket, Status> {
-        self.breaker(method)
+        let Some(breaker) = self.breakers.get(method) else {
+            return Ok(None);
+        };
+        breaker
             .allow()
-            .map(|ticket| (ticket, self.counts_as_failure))
+            .map(|ticket| Some((ticket, self.counts_as_failure)))
             .map_err(|_| Status::unavailable("circuit breaker is open"))
     }
 
-    fn settle((ticket, counts_as_failure): Self::Ticket, code: Code) {
+    fn settle(ticket: Self::Ticket, code: Code) {
+        let Some((ticket, counts_as_failure)) = ticket else {
+            return;
+        };
         if counts_as_failure(code) {
             ticket.failure();
         } else {
@@ -308,9 +313,10 @@ mod tests {
             code == Code::Internal
         }
         Breakers::layer(
+            ["/analytics.v1.Analytics/GetClickCount"],
             internal_only,
-            Arc::new(ManualClock::default()),
-            Arc::new(0.0),
+            &(Arc::new(ManualClock::default()) as Arc<dyn Clock>),
+            &(Arc::new(0.0) as Arc<dyn Random>),
         )
     }
 
@@ -330,6 +336,23 @@ mod tests {
                 let res = refusing.clone().oneshot(request()).await.unwrap();
                 assert_eq!(code_of(&res), Code::InvalidArgument);
             }
+        });
+    }
+
+    #[test]
+    fn a_path_without_a_breaker_is_never_refused_and_makes_none() {
+        rt().block_on(async {
+            let layer = breaker_layer();
+            let failing = layer.layer(answering(Code::Internal, Duration::ZERO));
+            for i in 0..100 {
+                let req = Request::builder()
+                    .uri(format!("/junk/{i}"))
+                    .body(())
+                    .unwrap();
+                let res = failing.clone().oneshot(req).await.unwrap();
+                assert_eq!(code_of(&res), Code::Internal);
+            }
+            assert_eq!(failing.admission.breakers.len(), 1);
         });
     }
 
