@@ -7,18 +7,26 @@ use tide::{Request, StatusCode};
 use crate::problem::Problem;
 use crate::state::State;
 
-/// The body, parsed as `T`, or the problem to answer with: 415 for a non-JSON content type,
+/// The body, parsed as `T`, or the problem to answer with: 415 unless the content type is JSON,
 /// 413 past the limit, 400 for bad JSON (naming what is wrong and where).
+///
+/// A body without a content type is refused too, rather than guessed at: the HTTP codec labels
+/// it `application/octet-stream`, which can't be told from a client that said so.
 pub(crate) async fn json<T: DeserializeOwned>(req: &mut Request<State>) -> Result<T, Problem> {
-    if let Some(mime) = req.content_type()
-        && mime.essence() != "application/json"
-        && !mime.essence().ends_with("+json")
+    let essence = req.content_type().map(|mime| mime.essence().to_owned());
+    if !essence
+        .as_deref()
+        .is_some_and(|e| e == "application/json" || e.ends_with("+json"))
     {
         return Err(Problem::new(
             StatusCode::UnsupportedMediaType,
             "unsupported-media-type",
             "Unsupported Media Type",
-            format!("the body must be application/json, not {}", mime.essence()),
+            format!(
+                "send the body as JSON, with Content-Type: application/json (this request's \
+                 body is labelled {})",
+                essence.as_deref().unwrap_or("with nothing")
+            ),
         ));
     }
     let limit = req.state().settings.max_body_bytes;

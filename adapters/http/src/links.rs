@@ -44,7 +44,7 @@ struct LinkDetailBody<'a> {
 }
 
 pub(crate) async fn list(req: Request<State>) -> tide::Result {
-    let query = match query::link_query(req.url()) {
+    let query = match query::link_query(req.url().query()) {
         Ok(query) => query,
         Err(problem) => return Ok(problem.into()),
     };

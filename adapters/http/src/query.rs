@@ -1,16 +1,21 @@
-//! The query string of `GET /api/v1/links`, parsed strictly: an unknown or repeated parameter
-//! is a 400 that names it, rather than silently ignored.
+//! The query string of `GET /api/v1/links`, parsed strictly: an unknown or repeated parameter,
+//! or one that doesn't decode to UTF-8, is a 400 that names it, rather than silently ignored or
+//! mended.
+
+use std::borrow::Cow;
 
 use domain::{LinkQuery, Page, QueryError, SearchTerm, SortKey, SortOrder};
-use tide::http::Url;
 
 use crate::problem::Problem;
 
 const PARAMETERS: [&str; 5] = ["page", "per_page", "sort", "order", "search"];
 
-pub(crate) fn link_query(url: &Url) -> Result<LinkQuery, Problem> {
+/// The query as the request line carries it (`None` without a `?`).
+pub(crate) fn link_query(raw: Option<&str>) -> Result<LinkQuery, Problem> {
     let mut given: [Option<String>; 5] = Default::default();
-    for (name, value) in url.query_pairs() {
+    for pair in raw.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let (name, value) = (decode(name)?, decode(value)?);
         let Some(slot) = PARAMETERS.iter().position(|p| *p == name) else {
             return Err(invalid(format!(
                 "unknown query parameter '{name}'; expected one of {}",
@@ -42,6 +47,20 @@ pub(crate) fn link_query(url: &Url) -> Result<LinkQuery, Problem> {
     build().map_err(|e| invalid(e.to_string()))
 }
 
+/// `application/x-www-form-urlencoded` decoding (`+` is a space), refusing what isn't UTF-8
+/// once decoded.
+fn decode(encoded: &str) -> Result<Cow<'_, str>, Problem> {
+    let spaced = if encoded.contains('+') {
+        Cow::Owned(encoded.replace('+', " "))
+    } else {
+        Cow::Borrowed(encoded)
+    };
+    let decoded = percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8()
+        .map_err(|_| invalid(format!("'{encoded}' does not decode to UTF-8 text")))?;
+    Ok(Cow::Owned(decoded.into_owned()))
+}
+
 fn number(name: &str, value: Option<String>) -> Result<Option<u32>, Problem> {
     value
         .map(|v| {
@@ -62,12 +81,26 @@ mod tests {
     use super::*;
 
     fn parse(query: &str) -> Result<LinkQuery, Problem> {
-        link_query(&Url::parse(&format!("http://h/api/v1/links?{query}")).unwrap())
+        link_query(Some(query))
     }
 
     #[test]
     fn defaults_to_newest_first_twenty_a_page() {
         assert_eq!(parse("").unwrap(), LinkQuery::default());
+    }
+
+    #[test]
+    fn decodes_like_a_form() {
+        assert_eq!(
+            parse("search=a+b%20c%2Bd")
+                .unwrap()
+                .search
+                .unwrap()
+                .as_str(),
+            "a b c+d"
+        );
+        assert_eq!(parse("&&page=2&").unwrap().page.number(), 2);
+        assert_eq!(link_query(None).unwrap(), LinkQuery::default());
     }
 
     #[test]
@@ -91,6 +124,10 @@ mod tests {
     #[case("order=up", "order must be asc or desc, not 'up'")]
     #[case("limit=5", "unknown query parameter 'limit'")]
     #[case("page=1&page=2", "query parameter 'page' is given more than once")]
+    #[case("search=%00", "search must not contain control characters")]
+    #[case("search=%FF", "'%FF' does not decode to UTF-8 text")]
+    #[case("%FF=1", "'%FF' does not decode to UTF-8 text")]
+    #[case("page", "page must be a whole number, not ''")]
     fn rejects_with_a_reason(#[case] query: &str, #[case] reason: &str) {
         let problem = parse(query).unwrap_err();
         let json = serde_json::to_value(&problem).unwrap();

@@ -16,7 +16,6 @@ use async_std::channel::Receiver;
 use async_std::net::{TcpListener, TcpStream};
 use futures::FutureExt;
 use futures::future::{Either, select};
-use tide::StatusCode;
 use tide::http::headers::CONNECTION;
 use tide::http::{Request, Response};
 
@@ -26,7 +25,7 @@ use crate::problem::Problem;
 use crate::state::{HttpSettings, State};
 use crate::{Guards, app};
 
-/// After a response that closes its connection (a refused oversized body), read at most this
+/// After a response that closes its connection (its request body left unread), read at most this
 /// much more of the request before closing. Closing with unread data makes the kernel reset the
 /// connection, and the client may then never see the response; lingering a little avoids that
 /// without letting an endless upload hold the connection.
@@ -144,13 +143,16 @@ async fn connection<S: Clone + Send + Sync + 'static>(
             (app.clone(), tracker.clone(), busy.clone(), linger.clone());
         req.set_local_addr(local.clone());
         req.set_peer_addr(Some(peer.clone()));
+        let body = Watched::body_of(&mut req);
         async move {
             tracker.in_flight.fetch_add(1, Ordering::SeqCst);
             busy.store(true, Ordering::SeqCst);
             let mut res = respond(&app, req).await;
-            if res.status() == StatusCode::PayloadTooLarge
-                || tracker.draining.load(Ordering::SeqCst)
-            {
+            // async-h1 reads what is left of an unread body after the response, through a
+            // buffer that can swallow the start of the client's next request on the
+            // connection, which then hangs. A connection whose body was left unread is closed
+            // instead (a 405 with a body, a DELETE carrying JSON, an upload refused with 413).
+            if !body.finished() || tracker.draining.load(Ordering::SeqCst) {
                 res.insert_header(CONNECTION, "close");
                 let _ = linger.compare_exchange(
                     u64::MAX,
@@ -192,6 +194,72 @@ async fn respond<S: Clone + Send + Sync + 'static>(
         Ok(Ok(res)) => res,
         Ok(Err(e)) => Problem::internal(&e).into_http(),
         Err(_) => Problem::internal(&"handler panicked").into_http(),
+    }
+}
+
+/// A request body that says whether it was read to its end.
+struct Watched {
+    inner: tide::http::Body,
+    finished: Arc<AtomicBool>,
+}
+
+/// Whether a request's body was read to its end (a request without one was).
+struct BodyRead(Arc<AtomicBool>);
+
+impl BodyRead {
+    fn finished(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+impl Watched {
+    /// Swaps the request's body for a watched one.
+    fn body_of(req: &mut Request) -> BodyRead {
+        let has_body = req.len().map_or_else(
+            || req.header(tide::http::headers::TRANSFER_ENCODING).is_some(),
+            |len| len > 0,
+        );
+        let finished = Arc::new(AtomicBool::new(!has_body));
+        if has_body {
+            let len = req.len();
+            let watched = Self {
+                inner: req.take_body(),
+                finished: Arc::clone(&finished),
+            };
+            req.set_body(tide::http::Body::from_reader(watched, len));
+        }
+        BodyRead(finished)
+    }
+}
+
+impl futures::AsyncRead for Watched {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let read = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(0)) = read
+            && !buf.is_empty()
+        {
+            self.finished.store(true, Ordering::SeqCst);
+        }
+        read
+    }
+}
+
+impl futures::AsyncBufRead for Watched {
+    fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
+        let this = self.get_mut();
+        let filled = Pin::new(&mut this.inner).poll_fill_buf(cx);
+        if let Poll::Ready(Ok([])) = filled {
+            this.finished.store(true, Ordering::SeqCst);
+        }
+        filled
+    }
+
+    fn consume(mut self: Pin<&mut Self>, amount: usize) {
+        Pin::new(&mut self.inner).consume(amount);
     }
 }
 

@@ -336,17 +336,27 @@ async fn input_the_store_refuses_is_the_callers_400_and_keeps_the_reason_private
     assert!(!problem["detail"].as_str().unwrap().contains("UTF8"));
 }
 
+#[rstest]
+#[case("per_page=0", "per_page must be between 1 and 100")]
+#[case("search=%00", "search must not contain control characters")]
+#[case("search=rust%0Aweb", "search must not contain control characters")]
+#[case("search=%FF", "'%FF' does not decode to UTF-8 text")]
 #[async_std::test]
-async fn list_rejects_per_page_zero() {
+async fn list_rejects_bad_queries_without_asking_the_store(
+    #[case] query: &str,
+    #[case] detail: &str,
+) {
     let mut links = MockLinks::new();
     links.expect_list().never();
 
-    let res = call(links, Method::Get, "/api/v1/links?per_page=0", None).await;
+    let res = call(links, Method::Get, &format!("/api/v1/links?{query}"), None).await;
 
     assert_eq!(res.status(), 400);
-    assert_eq!(
-        problem(res).await["type"],
-        "urn:shortener:problem:invalid-query"
+    let problem = problem(res).await;
+    assert_eq!(problem["type"], "urn:shortener:problem:invalid-query");
+    assert!(
+        problem["detail"].as_str().unwrap().starts_with(detail),
+        "{problem}"
     );
 }
 
