@@ -13,6 +13,7 @@ mod end_to_end;
 mod faults;
 mod geoip_lookup;
 mod grpc_api;
+mod hostile_input;
 mod http_api;
 mod observability;
 mod pg_url_repo;
