@@ -9,6 +9,7 @@ use adapter_geoip::MmdbGeoLocator;
 use adapter_kafka::{ClickConsumer, ConsumerConfig};
 use adapter_postgres::PgClickStore;
 use adapter_resilience::{Guard, Resilient};
+use adapter_telemetry::Probe;
 use application::ports::{GeoLocator, NoGeoLocator};
 use application::{IngestClicks, IngestService};
 
@@ -51,12 +52,13 @@ impl AnalyticsConsumer {
             Guard::for_dependency("postgres:clicks", Some(config.database.query_timeout)),
         );
         let ingest: Arc<dyn IngestClicks> = Arc::new(IngestService::new(store, geo));
-        if let Err(e) =
-            adapter_kafka::ensure_topic(&config.kafka.brokers, &config.kafka.topic, TOPIC_TIMEOUT)
-                .await
-        {
-            // Not fatal: the broker may create it on first use, or come up later.
-            tracing::warn!(error = %e, topic = %config.kafka.topic, "could not make sure the topic exists");
+        for topic in [&config.kafka.topic, &config.dead_letter_topic] {
+            if let Err(e) =
+                adapter_kafka::ensure_topic(&config.kafka.brokers, topic, TOPIC_TIMEOUT).await
+            {
+                // Not fatal: the broker may create it on first use, or come up later.
+                tracing::warn!(error = %e, %topic, "could not make sure the topic exists");
+            }
         }
         let consumer = ClickConsumer::new(
             ConsumerConfig {
@@ -66,13 +68,17 @@ impl AnalyticsConsumer {
                 batch_size: config.batch_size,
                 batch_wait: config.batch_wait,
                 session_timeout: config.session_timeout,
+                dead_letter_topic: config.dead_letter_topic,
+                stall_timeout: config.stall_timeout,
             },
             ingest,
         )
         .map_err(|e| StartError(format!("KAFKA_BROKERS: {e}")))?;
+        let progress = consumer.progress_check();
         let probes = vec![
             telemetry::database_probe(db),
             telemetry::blocking_probe("kafka", consumer.brokers_check()),
+            Probe::new("consumer", move || std::future::ready(progress())),
         ];
         let dev_addr = telemetry::serve_dev(config.dev_addr, metrics, probes).await?;
         Ok(Self { consumer, dev_addr })

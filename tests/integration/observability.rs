@@ -1,10 +1,11 @@
 //! What an operator sees: each binary's `/metrics` after known traffic, and `/healthz` telling
 //! the truth as the database goes away and comes back.
 
-use integration_tests::metrics::sample;
+use integration_tests::metrics::{sample, samples};
 use integration_tests::private::PrivatePostgres;
 use integration_tests::process::Service;
 use integration_tests::wait;
+use sea_orm::ConnectionTrait;
 
 use crate::stack::Stack;
 
@@ -245,4 +246,66 @@ async fn every_binary_exports_what_it_did() {
         sample(&consumer_metrics, "click_consumer_lag", &[]),
         Some(0.0)
     );
+}
+
+/// The sum of `click_consumer_lag` over its partitions, once it has been read.
+fn consumer_lag(metrics: &str) -> Option<f64> {
+    metrics
+        .contains("click_consumer_lag{")
+        .then(|| samples(metrics, "click_consumer_lag", &[]).sum())
+}
+
+#[async_std::test]
+async fn a_consumer_that_commits_nothing_while_clicks_wait_is_not_ready_and_its_lag_says_so() {
+    let (stack, first) = Stack::start().await;
+    first.kill();
+    let consumer = stack.start_consumer_with("stall", |yaml| {
+        yaml.replace("stall_timeout_ms: 60000", "stall_timeout_ms: 2000")
+    });
+    let db = sea_orm::Database::connect(&stack.database_url)
+        .await
+        .unwrap();
+    // The store breaks the way a bad migration breaks it: the database answers (its probe
+    // stays green), but no batch can be stored, so the consumer retries and commits nothing.
+    db.execute_unprepared("ALTER TABLE clicks RENAME TO clicks_gone")
+        .await
+        .unwrap();
+    let code = stack.shorten("https://example.com/stalled").await;
+    stack.follow(&code, 5).await;
+
+    let body = wait::until("/healthz to report the stall", 300, || async {
+        let (status, body) = dev_get(&stack.client, &consumer, "/healthz").await;
+        (status == 503).then_some(body)
+    })
+    .await;
+    assert!(
+        body.starts_with("consumer: nothing committed for ") && body.ends_with(" messages wait\n"),
+        "{body}"
+    );
+    assert_eq!(
+        body.lines().count(),
+        1,
+        "only the consumer is unwell: {body}"
+    );
+    let lag = wait::until("the lag to show the waiting clicks", 300, || async {
+        let (_, metrics) = dev_get(&stack.client, &consumer, "/metrics").await;
+        consumer_lag(&metrics).filter(|lag| *lag > 0.0)
+    })
+    .await;
+    assert_eq!(lag, 5.0);
+
+    db.execute_unprepared("ALTER TABLE clicks_gone RENAME TO clicks")
+        .await
+        .unwrap();
+    assert_eq!(stack.wait_for_clicks(&code, 5).await, 5);
+    wait::until("/healthz to be OK again", 300, || async {
+        (dev_get(&stack.client, &consumer, "/healthz").await == (200, "OK".to_owned()))
+            .then_some(())
+    })
+    .await;
+    wait::until("the lag to be back to 0", 300, || async {
+        let (_, metrics) = dev_get(&stack.client, &consumer, "/metrics").await;
+        (consumer_lag(&metrics) == Some(0.0)).then_some(())
+    })
+    .await;
 }

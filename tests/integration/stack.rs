@@ -11,6 +11,7 @@ use serde_json::Value;
 
 pub(crate) struct Stack {
     _db: Option<TestDatabase>,
+    pub(crate) database_url: String,
     _kafka: TestKafka,
     dir: PathBuf,
     vars: Vec<(&'static str, String)>,
@@ -53,7 +54,14 @@ impl Stack {
             ))
             .unwrap();
             let own = shipped
-                .replace("topic: click-events", &format!("topic: {}", kafka.topic))
+                .replace(
+                    "  topic: click-events\n",
+                    &format!("  topic: {}\n", kafka.topic),
+                )
+                .replace(
+                    "dead_letter_topic: click-events.dlq",
+                    &format!("dead_letter_topic: {}", kafka.dead_letter_topic()),
+                )
                 .replace(
                     "group_id: analytics-consumer",
                     &format!("group_id: {}", kafka.group()),
@@ -85,6 +93,7 @@ impl Stack {
             .unwrap();
         let stack = Self {
             _db: db,
+            database_url: database_url.to_owned(),
             _kafka: kafka,
             dir,
             vars,
@@ -97,13 +106,21 @@ impl Stack {
 
     /// Another analytics-consumer in the group, taking `batch_size` events at a time.
     pub(crate) fn start_consumer(&self, batch_size: usize) -> Service {
+        self.start_consumer_with(&format!("batch-{batch_size}"), |yaml| {
+            yaml.replace("batch_size: 2000", &format!("batch_size: {batch_size}"))
+        })
+    }
+
+    /// Another analytics-consumer in the group, its configuration edited by `edit` and kept
+    /// under `name`.
+    pub(crate) fn start_consumer_with(
+        &self,
+        name: &str,
+        edit: impl FnOnce(String) -> String,
+    ) -> Service {
         let config = self.dir.join("analytics-consumer.yaml");
-        let text = std::fs::read_to_string(&config)
-            .unwrap()
-            .replace("batch_size: 2000", &format!("batch_size: {batch_size}"));
-        let own = self
-            .dir
-            .join(format!("analytics-consumer-{batch_size}.yaml"));
+        let text = edit(std::fs::read_to_string(&config).unwrap());
+        let own = self.dir.join(format!("analytics-consumer-{name}.yaml"));
         std::fs::write(&own, text).unwrap();
         Service::start("analytics-consumer", &own.display().to_string(), &self.vars)
     }

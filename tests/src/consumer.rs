@@ -34,6 +34,8 @@ impl RunningConsumer {
                 batch_size,
                 batch_wait: Duration::from_millis(50),
                 session_timeout: Duration::from_secs(10),
+                dead_letter_topic: kafka.dead_letter_topic(),
+                stall_timeout: Duration::from_secs(60),
             },
             ingest,
         )

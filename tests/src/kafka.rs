@@ -52,9 +52,11 @@ impl TestKafka {
 
     async fn with_topic(brokers: String, container: Option<ContainerAsync<Kafka>>) -> Self {
         let topic = format!("click-events-{}", uuid::Uuid::now_v7().simple());
-        adapter_kafka::ensure_topic(&brokers, &topic, Duration::from_secs(30))
-            .await
-            .expect("create the test topic");
+        for topic in [topic.clone(), dead_letter_topic(&topic)] {
+            adapter_kafka::ensure_topic(&brokers, &topic, Duration::from_secs(30))
+                .await
+                .expect("create the test topic");
+        }
         Self {
             brokers,
             topic,
@@ -66,6 +68,16 @@ impl TestKafka {
     pub fn group(&self) -> String {
         format!("group-{}", self.topic)
     }
+
+    /// The dead-letter topic of this test's topic, already created.
+    pub fn dead_letter_topic(&self) -> String {
+        dead_letter_topic(&self.topic)
+    }
+}
+
+/// As the shipped configuration names it: `click-events.dlq` for `click-events`.
+fn dead_letter_topic(topic: &str) -> String {
+    format!("{topic}.dlq")
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
-use domain::{ClickEvent, ShortCode, Visit};
+use domain::{ClickEvent, Visit};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -59,27 +59,29 @@ pub fn encode(event: &ClickEvent) -> Vec<u8> {
 }
 
 /// # Errors
-/// [`DecodeError`] for anything that isn't a valid click event: bad JSON, a missing field, a
-/// malformed short code. The consumer skips such messages.
+/// [`DecodeError`] for anything that isn't a click event a redirect could have published: bad
+/// JSON, a missing field, a malformed short code, a time out of range, a control character in
+/// a header (see [`ClickEvent::parse`]). The consumer dead-letters such messages.
 pub fn decode(payload: &[u8]) -> Result<ClickEvent, DecodeError> {
     let incoming: Incoming =
         serde_json::from_slice(payload).map_err(|e| DecodeError(e.to_string()))?;
-    let short_code = ShortCode::parse(&incoming.short_code)
-        .map_err(|e| DecodeError(format!("short_code: {e}")))?;
-    Ok(ClickEvent {
-        event_id: incoming.event_id,
-        short_code,
-        occurred_at: incoming.occurred_at,
-        visit: Visit::new(
-            incoming.ip,
-            incoming.user_agent.as_deref(),
-            incoming.referer.as_deref(),
-        ),
-    })
+    let visit = Visit::parse(
+        incoming.ip,
+        incoming.user_agent.as_deref(),
+        incoming.referer.as_deref(),
+    );
+    ClickEvent::parse(
+        incoming.event_id,
+        &incoming.short_code,
+        incoming.occurred_at,
+        visit,
+    )
+    .map_err(|e| DecodeError(e.to_string()))
 }
 
 #[cfg(test)]
 mod tests {
+    use domain::ShortCode;
     use rstest::rstest;
 
     use super::*;
@@ -120,5 +122,49 @@ mod tests {
     #[case(br#"{"event_id":"01890a5d-ac96-774b-bcce-b302099a8057","short_code":"abcDEF12","occurred_at":"yesterday"}"#.as_slice())]
     fn rejects_what_is_not_a_click(#[case] payload: &[u8]) {
         assert!(decode(payload).is_err());
+    }
+
+    #[rstest]
+    #[case(
+        r#""user_agent":"curl/8\u0000""#,
+        "user_agent contains a control character"
+    )]
+    #[case(
+        r#""referer":"https://a.example/\n""#,
+        "referer contains a control character"
+    )]
+    #[case(r#""user_agent":"\u0085""#, "user_agent contains a control character")]
+    #[case(
+        r#""occurred_at":"+20000-01-01T00:00:00Z""#,
+        "occurred_at +20000-01-01 00:00:00 UTC is outside the years 1970 to 9999"
+    )]
+    #[case(
+        r#""occurred_at":"1900-01-01T00:00:00Z""#,
+        "occurred_at 1900-01-01 00:00:00 UTC is outside the years"
+    )]
+    fn rejects_what_a_redirect_would_never_publish(#[case] field: &str, #[case] reason: &str) {
+        let mut event = serde_json::json!({
+            "event_id": "01890a5d-ac96-774b-bcce-b302099a8057",
+            "short_code": "abcDEF12",
+            "occurred_at": "2026-01-01T00:00:00Z",
+        });
+        let field: serde_json::Value = serde_json::from_str(&format!("{{{field}}}")).unwrap();
+        for (key, value) in field.as_object().unwrap() {
+            event[key] = value.clone();
+        }
+        let error = decode(event.to_string().as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains(reason), "{error}");
+    }
+
+    #[test]
+    fn a_user_agent_a_redirect_cleaned_reads_back() {
+        let event = ClickEvent::new(
+            ShortCode::parse("abcDEF12").unwrap(),
+            Visit::new(None, Some("curl/8\0"), Some("https://a.example/\r\n")),
+            DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+        );
+        assert_eq!(decode(&encode(&event)).unwrap(), event);
     }
 }

@@ -1,7 +1,8 @@
 use std::collections::HashMap;
+use std::fmt::Display;
 use std::future::Future;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use application::IngestClicks;
@@ -10,12 +11,10 @@ use opentelemetry::KeyValue;
 use opentelemetry::metrics::Histogram;
 use opentelemetry::propagation::Extractor;
 use opentelemetry::trace::{SpanContext, TraceContextExt};
-use rdkafka::client::ClientContext;
-use rdkafka::consumer::{CommitMode, Consumer, ConsumerContext, StreamConsumer};
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::Headers;
 use rdkafka::message::Message;
-use rdkafka::statistics::Statistics;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use tokio::sync::watch;
 use tokio::time::{Instant, sleep, timeout_at};
@@ -25,6 +24,8 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::click_codec::decode;
 use crate::counters::observe_counters;
+use crate::dead_letters::DeadLetters;
+use crate::progress::{Progress, watch_lag};
 
 #[derive(Debug, Clone)]
 pub struct ConsumerConfig {
@@ -38,14 +39,20 @@ pub struct ConsumerConfig {
     /// How long the group waits for a silent member (a crashed process) before handing its
     /// partitions to the others.
     pub session_timeout: Duration,
+    /// Where messages that can't be counted go, with the reason.
+    pub dead_letter_topic: String,
+    /// Committing nothing for this long while messages wait makes the consumer not ready.
+    pub stall_timeout: Duration,
 }
 
-/// Counts of what the consumer did, for logs now and metrics later.
+/// Counts of what the consumer did, for logs and metrics.
 #[derive(Debug, Default)]
 pub struct ConsumerCounts {
     pub batches: AtomicU64,
+    /// Messages read from the topic.
     pub received: AtomicU64,
     pub stored: AtomicU64,
+    /// Messages sent to the dead-letter topic.
     pub poison: AtomicU64,
 }
 
@@ -54,46 +61,24 @@ pub struct ConsumerCounts {
 /// At-least-once: offsets are committed only after `ingest` has made the batch durable, and in
 /// order (one commit per batch, after the whole batch). A crash before the commit means the
 /// batch is read again, and the store's idempotence (keyed by `event_id`) makes the second
-/// delivery count nothing. A store failure is retried with backoff, never skipped.
+/// delivery count nothing. A store that fails is retried with backoff, never skipped.
+///
+/// A message that can't be counted never holds up its partition: one that is not a click event,
+/// and one the store refuses for its content (which `ingest` finds and sets aside, storing the
+/// rest of the batch), goes to the dead-letter topic with the reason, before the commit.
 pub struct ClickConsumer {
-    consumer: Arc<StreamConsumer<LagReports>>,
+    consumer: Arc<StreamConsumer>,
     ingest: Arc<dyn IngestClicks>,
+    dead_letters: DeadLetters,
     config: ConsumerConfig,
     counts: Arc<ConsumerCounts>,
+    progress: Arc<Progress>,
     batch_size: Histogram<u64>,
 }
 
-/// Each assigned partition's lag, from librdkafka's statistics.
-struct LagReports {
-    topic: String,
-    lag: Arc<Mutex<HashMap<i32, i64>>>,
-}
-
-impl ClientContext for LagReports {
-    fn stats(&self, statistics: Statistics) {
-        let Some(topic) = statistics.topics.get(&self.topic) else {
-            return;
-        };
-        let mut lag = self.lag.lock().unwrap_or_else(PoisonError::into_inner);
-        lag.clear();
-        // Partition -1 is librdkafka's internal one; a lag of -1 means not known yet.
-        for (partition, stats) in &topic.partitions {
-            if *partition >= 0 && stats.consumer_lag >= 0 {
-                lag.insert(*partition, stats.consumer_lag);
-            }
-        }
-    }
-}
-
-impl ConsumerContext for LagReports {}
-
-/// Exports what the consumer does (go-zero's queue only logs): batches, events received and
-/// stored, poison messages, batch sizes, and `click_consumer_lag{partition}`.
-fn observe(
-    counts: &Arc<ConsumerCounts>,
-    lag: &Arc<Mutex<HashMap<i32, i64>>>,
-    topic: &str,
-) -> Histogram<u64> {
+/// Exports what the consumer does (go-zero's queue only logs): batches, messages received,
+/// events stored, poison messages, batch sizes, and `click_consumer_lag{topic, partition}`.
+fn observe(counts: &Arc<ConsumerCounts>, progress: &Arc<Progress>, topic: &str) -> Histogram<u64> {
     let meter = opentelemetry::global::meter("kafka_consumer");
     observe_counters(
         &meter,
@@ -102,7 +87,7 @@ fn observe(
             ("click_consumer_batches", "Batches stored.", |c| &c.batches),
             (
                 "click_consumer_events_received",
-                "Click events read from the topic.",
+                "Messages read from the topic.",
                 |c| &c.received,
             ),
             (
@@ -112,23 +97,22 @@ fn observe(
             ),
             (
                 "click_consumer_poison_messages",
-                "Messages skipped as not being click events.",
+                "Messages sent to the dead-letter topic: not click events, or refused by the store.",
                 |c| &c.poison,
             ),
         ],
     );
-    let (lag, topic) = (Arc::clone(lag), topic.to_owned());
+    let (progress, topic) = (Arc::clone(progress), topic.to_owned());
     let _ = meter
         .i64_observable_gauge("click_consumer_lag")
-        .with_description("Messages on the partition not yet consumed.")
+        .with_description("Messages on the partition not yet committed by the group.")
         .with_callback(move |observer| {
-            let lag = lag.lock().unwrap_or_else(PoisonError::into_inner);
-            for (partition, behind) in lag.iter() {
+            for (partition, behind) in progress.lag() {
                 observer.observe(
-                    *behind,
+                    behind,
                     &[
                         KeyValue::new("topic", topic.clone()),
-                        KeyValue::new("partition", i64::from(*partition)),
+                        KeyValue::new("partition", i64::from(partition)),
                     ],
                 );
             }
@@ -144,13 +128,14 @@ fn observe(
 }
 
 /// One message, copied out of librdkafka's buffer.
-struct Received {
-    topic: String,
-    partition: i32,
-    offset: i64,
-    payload: Vec<u8>,
+pub(crate) struct Received {
+    pub(crate) topic: String,
+    pub(crate) partition: i32,
+    pub(crate) offset: i64,
+    pub(crate) key: Option<Vec<u8>>,
+    pub(crate) payload: Vec<u8>,
     /// The click's trace context (`traceparent`, `tracestate`), as the publisher sent it.
-    trace: Vec<(String, String)>,
+    pub(crate) trace: Vec<(String, String)>,
 }
 
 impl Extractor for Received {
@@ -174,8 +159,7 @@ impl ClickConsumer {
     /// # Errors
     /// When librdkafka rejects the configuration or the subscription.
     pub fn new(config: ConsumerConfig, ingest: Arc<dyn IngestClicks>) -> Result<Self, KafkaError> {
-        let lag = Arc::new(Mutex::new(HashMap::new()));
-        let consumer: StreamConsumer<LagReports> = ClientConfig::new()
+        let consumer: StreamConsumer = ClientConfig::new()
             .set("bootstrap.servers", &config.brokers)
             .set("group.id", &config.group_id)
             // Offsets move only when this code commits them, after the rows are durable.
@@ -189,20 +173,22 @@ impl ClickConsumer {
                 "session.timeout.ms",
                 config.session_timeout.as_millis().to_string(),
             )
-            // librdkafka reports each partition's lag in its statistics.
-            .set("statistics.interval.ms", "5000")
-            .create_with_context(LagReports {
-                topic: config.topic.clone(),
-                lag: Arc::clone(&lag),
-            })?;
+            .create()?;
         consumer.subscribe(&[&config.topic])?;
+        let dead_letters = DeadLetters::new(&config.brokers, &config.dead_letter_topic)?;
         let counts = Arc::new(ConsumerCounts::default());
-        let batch_size = observe(&counts, &lag, &config.topic);
+        let progress = Arc::new(Progress::new(
+            config.stall_timeout,
+            std::time::Instant::now(),
+        ));
+        let batch_size = observe(&counts, &progress, &config.topic);
         Ok(Self {
             consumer: Arc::new(consumer),
             ingest,
+            dead_letters,
             config,
             counts,
+            progress,
             batch_size,
         })
     }
@@ -225,6 +211,15 @@ impl ClickConsumer {
         }
     }
 
+    /// The readiness check of the consumer's own progress (see [`Progress::check`]). Usable
+    /// while the consumer runs.
+    pub fn progress_check(
+        &self,
+    ) -> impl Fn() -> Result<(), String> + Clone + Send + Sync + 'static {
+        let progress = Arc::clone(&self.progress);
+        move || progress.check(std::time::Instant::now())
+    }
+
     /// Consumes until `shutdown` completes. A batch already being read is finished, stored and
     /// committed first; a batch whose store is still failing at shutdown is left uncommitted,
     /// to be read again by the next consumer.
@@ -234,6 +229,11 @@ impl ClickConsumer {
             shutdown.await;
             let _ = stop.send(true);
         });
+        let _lag = watch_lag(
+            &self.consumer,
+            self.config.topic.clone(),
+            Arc::clone(&self.progress),
+        );
         loop {
             let first = tokio::select! {
                 biased;
@@ -251,7 +251,7 @@ impl ClickConsumer {
             let clicks = click_contexts(&batch);
             let span = batch_span(batch.len(), &clicks);
             if !self
-                .store(&batch, &trace_list(&clicks), &mut stopping)
+                .settle(&batch, &trace_list(&clicks), &mut stopping)
                 .instrument(span.clone())
                 .await
             {
@@ -277,66 +277,76 @@ impl ClickConsumer {
         batch
     }
 
-    /// Decodes and ingests the batch, retrying the store until it succeeds. `false` when
-    /// shutdown came first: the batch is then not durable and must not be committed.
-    async fn store(
+    /// Makes the whole batch durable: its click events stored, and the messages that can't be
+    /// counted dead-lettered. `false` when shutdown came first: the batch must then not be
+    /// committed.
+    async fn settle(
         &self,
         batch: &[Received],
         click_traces: &str,
         stopping: &mut watch::Receiver<bool>,
     ) -> bool {
-        let events: Vec<ClickEvent> = batch.iter().filter_map(|m| self.decode(m)).collect();
-        let mut backoff = Duration::from_millis(100);
-        loop {
-            // An attempt in flight always runs to its end, so a shutdown never cuts a store short.
-            match self.ingest.ingest(events.clone()).await {
-                Ok(report) => {
-                    self.batch_size.record(report.received, &[]);
-                    self.counts.batches.fetch_add(1, Ordering::Relaxed);
-                    self.counts
-                        .received
-                        .fetch_add(report.received, Ordering::Relaxed);
-                    self.counts
-                        .stored
-                        .fetch_add(report.stored, Ordering::Relaxed);
-                    tracing::info!(
-                        received = report.received,
-                        stored = report.stored,
-                        click_traces,
-                        "batch stored"
-                    );
-                    return true;
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, retry_in = ?backoff, events = events.len(), "batch not stored");
-                    tokio::select! {
-                        biased;
-                        _ = stopping.wait_for(|stop| *stop) => return false,
-                        () = sleep(backoff) => {}
-                    }
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
-                }
-            }
-        }
+        let Decoded {
+            events,
+            origin,
+            mut poison,
+        } = Decoded::of(batch);
+        let ingest = || self.ingest.ingest(events.clone());
+        let Some(report) = retrying("batch not stored", stopping, ingest).await else {
+            return false;
+        };
+        self.batch_size.record(report.received, &[]);
+        self.counts.batches.fetch_add(1, Ordering::Relaxed);
+        self.counts
+            .received
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
+        self.counts
+            .stored
+            .fetch_add(report.stored, Ordering::Relaxed);
+        tracing::info!(
+            received = batch.len(),
+            stored = report.stored,
+            rejected = report.rejected.len(),
+            click_traces,
+            "batch stored"
+        );
+        poison.extend(report.rejected.into_iter().map(|rejected| {
+            (
+                origin[rejected.index],
+                format!("refused by the click store: {}", rejected.reason),
+            )
+        }));
+        poison.sort_unstable_by_key(|(at, _)| *at);
+        self.dead_letter(batch, &poison, stopping).await
     }
 
-    /// A message that isn't a click event is logged, counted and skipped: its offset is
-    /// committed with the batch, so it never blocks its partition.
-    fn decode(&self, message: &Received) -> Option<ClickEvent> {
-        match decode(&message.payload) {
-            Ok(event) => Some(event),
-            Err(e) => {
-                self.counts.poison.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(
-                    topic = %message.topic,
-                    partition = message.partition,
-                    offset = message.offset,
-                    error = %e,
-                    "skipping a message that is not a click event"
-                );
-                None
+    /// Sends each poison message (its position in the batch, and why) to the dead-letter
+    /// topic. `false` when shutdown came first.
+    async fn dead_letter(
+        &self,
+        batch: &[Received],
+        poison: &[(usize, String)],
+        stopping: &mut watch::Receiver<bool>,
+    ) -> bool {
+        for (at, reason) in poison {
+            let message = &batch[*at];
+            tracing::warn!(
+                topic = %message.topic,
+                partition = message.partition,
+                offset = message.offset,
+                %reason,
+                "poison message: sending it to the dead-letter topic"
+            );
+            let send = || self.dead_letters.send(message, reason);
+            if retrying("poison message not dead-lettered", stopping, send)
+                .await
+                .is_none()
+            {
+                return false;
             }
+            self.counts.poison.fetch_add(1, Ordering::Relaxed);
         }
+        true
     }
 
     /// Commits, per partition, the offset after the batch's last message.
@@ -358,13 +368,66 @@ impl ClickConsumer {
         let committed =
             tokio::task::spawn_blocking(move || consumer.commit(&offsets, CommitMode::Sync)).await;
         match committed {
-            Ok(Ok(())) => {}
+            Ok(Ok(())) => self.progress.committed(std::time::Instant::now()),
             // The batch is durable; an uncommitted offset only means it is read again, and
             // counted zero times more.
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "offset commit failed; the batch will be redelivered")
             }
             Err(e) => tracing::warn!(error = %e, "offset commit task failed"),
+        }
+    }
+}
+
+/// A batch's messages sorted out: the click events, and the ones that aren't.
+struct Decoded {
+    events: Vec<ClickEvent>,
+    /// The position in the batch of the message each event came from.
+    origin: Vec<usize>,
+    /// The position of each message that is not a click event, and why.
+    poison: Vec<(usize, String)>,
+}
+
+impl Decoded {
+    fn of(batch: &[Received]) -> Self {
+        let mut decoded = Self {
+            events: Vec::with_capacity(batch.len()),
+            origin: Vec::with_capacity(batch.len()),
+            poison: Vec::new(),
+        };
+        for (at, message) in batch.iter().enumerate() {
+            match decode(&message.payload) {
+                Ok(event) => {
+                    decoded.events.push(event);
+                    decoded.origin.push(at);
+                }
+                Err(e) => decoded.poison.push((at, e.to_string())),
+            }
+        }
+        decoded
+    }
+}
+
+/// Runs `attempt` until it succeeds, backing off between failures. `None` when shutdown came
+/// first; an attempt in flight always runs to its end, so a shutdown never cuts a store short.
+async fn retrying<T, E: Display, F: Future<Output = Result<T, E>>>(
+    what: &str,
+    stopping: &mut watch::Receiver<bool>,
+    mut attempt: impl FnMut() -> F,
+) -> Option<T> {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        match attempt().await {
+            Ok(done) => return Some(done),
+            Err(e) => {
+                tracing::error!(error = %e, retry_in = ?backoff, "{what}");
+                tokio::select! {
+                    biased;
+                    _ = stopping.wait_for(|stop| *stop) => return None,
+                    () = sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
         }
     }
 }
@@ -385,6 +448,7 @@ fn copy(message: &impl Message) -> Received {
         topic: message.topic().to_owned(),
         partition: message.partition(),
         offset: message.offset(),
+        key: message.key().map(<[u8]>::to_vec),
         payload: message.payload().unwrap_or_default().to_vec(),
         trace,
     }

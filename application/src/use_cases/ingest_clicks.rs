@@ -3,11 +3,22 @@ use domain::{ClickEvent, EnrichedClick};
 use crate::ports::{ClickStore, GeoLocator, StoreError};
 
 /// What became of one batch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct IngestReport {
     pub received: u64,
-    /// New clicks; the rest were already stored (redelivered events).
+    /// New clicks; the rest were already stored (redelivered events) or rejected.
     pub stored: u64,
+    /// The events the store refused for their content, oldest first. Everything else in the
+    /// batch is stored.
+    pub rejected: Vec<RejectedClick>,
+}
+
+/// One event the store refused, and its reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedClick {
+    /// Its position in the batch given to [`ingest_clicks`].
+    pub index: usize,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -16,21 +27,27 @@ pub enum IngestError {
     Store(#[from] StoreError),
 }
 
-/// Enriches a batch of click events and stores it in one go. Idempotent: a batch that is
-/// delivered again (after a crash before its offsets were committed) adds nothing.
+/// Enriches a batch of click events and stores it, in one go when it can. Idempotent: a batch
+/// that is delivered again (after a crash before its offsets were committed) adds nothing.
+///
+/// One poison event must not hold up the others: when the store refuses the batch for its
+/// content, the batch is split in halves, each stored on its own, down to the single events
+/// it refuses. They come back in [`IngestReport::rejected`]; the rest is stored. With one bad
+/// event among n, that costs about 2 log2(n) more calls to the store.
 ///
 /// # Errors
-/// [`IngestError::Store`] when the batch could not be stored; then none of it is, and the
-/// caller must not acknowledge it.
+/// [`IngestError::Store`] when the store fails for any other reason (it is unavailable, or
+/// broken). Parts of the batch may be stored by then; storing the whole batch again counts
+/// them zero times more, so the caller retries it and must not acknowledge it before.
 pub async fn ingest_clicks(
     store: &impl ClickStore,
     geo: &impl GeoLocator,
     events: Vec<ClickEvent>,
 ) -> Result<IngestReport, IngestError> {
-    let received = events.len() as u64;
-    if events.is_empty() {
-        return Ok(IngestReport::default());
-    }
+    let mut report = IngestReport {
+        received: events.len() as u64,
+        ..IngestReport::default()
+    };
     let clicks: Vec<EnrichedClick> = events
         .into_iter()
         .map(|event| {
@@ -38,8 +55,31 @@ pub async fn ingest_clicks(
             EnrichedClick::new(event, country)
         })
         .collect();
-    let stored = store.store(&clicks).await?;
-    Ok(IngestReport { received, stored })
+    // Ranges of the batch still to store; the first half of a split goes first, so rejected
+    // events are found in order.
+    let mut pending = Vec::with_capacity(16);
+    pending.push(0..clicks.len());
+    while let Some(range) = pending.pop() {
+        if range.is_empty() {
+            continue;
+        }
+        match store.store(&clicks[range.clone()]).await {
+            Ok(stored) => report.stored += stored,
+            Err(StoreError::Rejected(reason)) if range.len() == 1 => {
+                report.rejected.push(RejectedClick {
+                    index: range.start,
+                    reason,
+                });
+            }
+            Err(StoreError::Rejected(_)) => {
+                let middle = range.start + range.len() / 2;
+                pending.push(middle..range.end);
+                pending.push(range.start..middle);
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(report)
 }
 
 #[cfg(test)]
@@ -108,7 +148,8 @@ mod tests {
             report,
             IngestReport {
                 received: 3,
-                stored: 3
+                stored: 3,
+                rejected: vec![],
             }
         );
     }
@@ -124,7 +165,8 @@ mod tests {
             report,
             IngestReport {
                 received: 1,
-                stored: 0
+                stored: 0,
+                rejected: vec![],
             }
         );
     }
@@ -153,5 +195,99 @@ mod tests {
         let report = block_on(ingest_clicks(&store, &geo(), vec![])).unwrap();
 
         assert_eq!(report, IngestReport::default());
+    }
+
+    /// A store that refuses any batch holding a click whose user agent is "poison", and
+    /// otherwise stores every click as new; it records the size of each batch it was given.
+    struct PoisonAverse {
+        calls: std::sync::Mutex<Vec<usize>>,
+    }
+
+    #[async_trait::async_trait]
+    impl ClickStore for PoisonAverse {
+        async fn store(&self, clicks: &[EnrichedClick]) -> Result<u64, StoreError> {
+            self.calls.lock().unwrap().push(clicks.len());
+            if clicks
+                .iter()
+                .any(|c| c.event.visit.user_agent.as_deref() == Some("poison"))
+            {
+                return Err(StoreError::Rejected(
+                    "invalid byte sequence for encoding \"UTF8\": 0x00".into(),
+                ));
+            }
+            Ok(clicks.len() as u64)
+        }
+    }
+
+    fn batch(poisoned: &[usize], len: usize) -> Vec<ClickEvent> {
+        (0..len)
+            .map(|i| {
+                event(
+                    None,
+                    if poisoned.contains(&i) {
+                        "poison"
+                    } else {
+                        "curl/8"
+                    },
+                    None,
+                )
+            })
+            .collect()
+    }
+
+    #[rstest::rstest]
+    #[case::one_in_the_middle(&[500], 1000)]
+    #[case::first_and_last(&[0, 999], 1000)]
+    #[case::neighbours(&[10, 11], 64)]
+    #[case::a_batch_of_one(&[0], 1)]
+    #[case::all_of_them(&[0, 1, 2, 3], 4)]
+    fn a_poison_event_is_set_aside_and_the_rest_stored(
+        #[case] poisoned: &[usize],
+        #[case] len: usize,
+    ) {
+        let store = PoisonAverse {
+            calls: std::sync::Mutex::default(),
+        };
+
+        let report = block_on(ingest_clicks(&store, &geo(), batch(poisoned, len))).unwrap();
+
+        assert_eq!(report.received, len as u64);
+        assert_eq!(report.stored, (len - poisoned.len()) as u64);
+        let rejected: Vec<usize> = report.rejected.iter().map(|r| r.index).collect();
+        assert_eq!(rejected, poisoned);
+        assert!(report.rejected[0].reason.contains("0x00"));
+        // Halving finds one bad event among n in about 2 log2(n) calls, not n.
+        let calls = store.calls.lock().unwrap().len();
+        if poisoned.len() == 1 {
+            assert!(calls <= 2 * (len.ilog2() as usize + 1) + 1, "{calls} calls");
+        }
+    }
+
+    #[test]
+    fn a_clean_batch_is_stored_in_one_call() {
+        let store = PoisonAverse {
+            calls: std::sync::Mutex::default(),
+        };
+
+        block_on(ingest_clicks(&store, &geo(), batch(&[], 2000))).unwrap();
+
+        assert_eq!(*store.calls.lock().unwrap(), [2000]);
+    }
+
+    #[rstest::rstest]
+    #[case(StoreError::Unavailable("down".into()))]
+    #[case(StoreError::CircuitOpen)]
+    #[case(StoreError::Unexpected("relation \"clicks\" does not exist".into()))]
+    fn a_failing_store_fails_the_batch_rather_than_splitting_it(#[case] error: StoreError) {
+        let mut store = MockClickStore::new();
+        let answer = error.clone();
+        store
+            .expect_store()
+            .once()
+            .returning(move |_| Err(answer.clone()));
+
+        let result = block_on(ingest_clicks(&store, &geo(), batch(&[], 100)));
+
+        assert_eq!(result, Err(IngestError::Store(error)));
     }
 }

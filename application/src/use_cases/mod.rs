@@ -11,7 +11,7 @@ mod shorten;
 
 pub use click_stats::{StatsError, click_count, click_stats};
 pub use delete_link::{DeleteLinkError, delete_link};
-pub use ingest_clicks::{IngestError, IngestReport, ingest_clicks};
+pub use ingest_clicks::{IngestError, IngestReport, RejectedClick, ingest_clicks};
 pub use link_detail::{LinkDetail, LinkDetailError, link_detail};
 pub use list_links::{ListLinksError, list_links};
 pub use redirect::{RedirectError, redirect, resolve};

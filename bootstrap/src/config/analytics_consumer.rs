@@ -17,6 +17,10 @@ pub struct AnalyticsConsumerConfig {
     pub batch_size: usize,
     pub batch_wait: Duration,
     pub session_timeout: Duration,
+    /// Where messages that can't be counted go.
+    pub dead_letter_topic: String,
+    /// Committing nothing for this long while messages wait makes the consumer not ready.
+    pub stall_timeout: Duration,
     pub database: DatabaseConfig,
     /// An mmdb country database; `None` counts every click's country as XX.
     pub geoip_database: Option<PathBuf>,
@@ -46,6 +50,8 @@ struct KafkaFile {
     batch_size: u64,
     batch_wait_ms: u64,
     session_timeout_ms: u64,
+    dead_letter_topic: String,
+    stall_timeout_ms: u64,
 }
 
 #[derive(Deserialize)]
@@ -67,6 +73,18 @@ impl AnalyticsConsumerConfig {
         if file.kafka.group_id.is_empty() {
             return Err(ConfigError::new("kafka.group_id", "must not be empty"));
         }
+        if file.kafka.dead_letter_topic.is_empty() {
+            return Err(ConfigError::new(
+                "kafka.dead_letter_topic",
+                "must not be empty",
+            ));
+        }
+        if file.kafka.dead_letter_topic == file.kafka.topic {
+            return Err(ConfigError::new(
+                "kafka.dead_letter_topic",
+                "must not be the topic the clicks are read from",
+            ));
+        }
         let geoip = Setting::new(env, "GEOIP_DATABASE", "geoip.database", file.geoip.database);
         let geoip_database = if geoip.value.is_empty() {
             None
@@ -82,6 +100,8 @@ impl AnalyticsConsumerConfig {
                 .unwrap_or(usize::MAX),
             batch_wait: millis("kafka.batch_wait_ms", file.kafka.batch_wait_ms)?,
             session_timeout: millis("kafka.session_timeout_ms", file.kafka.session_timeout_ms)?,
+            dead_letter_topic: file.kafka.dead_letter_topic,
+            stall_timeout: millis("kafka.stall_timeout_ms", file.kafka.stall_timeout_ms)?,
             database: file.database.load(env)?,
             geoip_database,
             dev_addr: file.dev.load(env)?,
