@@ -4,10 +4,12 @@
 mod body;
 mod links;
 mod metrics;
+mod openapi;
 mod problem;
 mod query;
 mod redirect;
 mod request_span;
+mod routes;
 mod server;
 mod shorten;
 mod state;
@@ -18,6 +20,8 @@ pub use state::{HttpSettings, State};
 use std::sync::Arc;
 
 use application::Links;
+
+use crate::routes::Endpoint;
 
 /// Middleware the server runs around every route, outermost first (the resilience guards).
 pub type Guards = Vec<Box<dyn tide::Middleware<State>>>;
@@ -37,14 +41,18 @@ pub(crate) fn app(
     for guard in guards {
         app.with(Boxed(guard));
     }
-    app.at("/api/v1/urls").post(shorten::shorten);
-    app.at("/api/v1/links").get(links::list);
-    app.at("/api/v1/links/:code")
-        .get(links::detail)
-        .delete(links::delete);
-    app.at("/:code")
-        .get(redirect::redirect)
-        .head(redirect::head);
+    for route in routes::ROUTES {
+        let mut at = app.at(route.pattern);
+        match route.endpoint {
+            Endpoint::Shorten => at.method(route.method, shorten::shorten),
+            Endpoint::ListLinks => at.method(route.method, links::list),
+            Endpoint::LinkDetail => at.method(route.method, links::detail),
+            Endpoint::DeleteLink => at.method(route.method, links::delete),
+            Endpoint::OpenApi => at.method(route.method, openapi::document),
+            Endpoint::Redirect => at.method(route.method, redirect::redirect),
+            Endpoint::Probe => at.method(route.method, redirect::head),
+        };
+    }
     app
 }
 

@@ -5,8 +5,11 @@ use std::pin::Pin;
 
 use application::ports::RepoError;
 use serde::Serialize;
+use tide::http::headers::ALLOW;
 use tide::http::mime::Mime;
 use tide::{Next, Request, Response, StatusCode};
+
+use crate::routes;
 
 #[derive(Debug, Serialize)]
 pub(crate) struct Problem {
@@ -110,15 +113,23 @@ fn problem_json() -> Mime {
 }
 
 /// tide answers unmatched routes (404) and methods (405) with an empty body; this gives them,
-/// and any other bodiless error, a problem body like every other error. Headers (such as
-/// `Allow`) are kept.
+/// and any other bodiless error, a problem body like every other error, and a 405 the `Allow`
+/// header that says which methods the path takes.
 pub(crate) fn fill_empty_errors<'a, S: Clone + Send + Sync + 'static>(
     req: Request<S>,
     next: Next<'a, S>,
 ) -> Pin<Box<dyn Future<Output = tide::Result> + Send + 'a>> {
     Box::pin(async move {
+        let path = req.url().path().to_owned();
         let mut res = next.run(req).await;
         let status = res.status();
+        if status == StatusCode::MethodNotAllowed && res.header(ALLOW).is_none() {
+            let allowed: Vec<String> = routes::allowed_methods(&path)
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            res.insert_header(ALLOW, allowed.join(", "));
+        }
         if (status.is_client_error() || status.is_server_error()) && res.is_empty() != Some(false) {
             let title = status.canonical_reason();
             let detail = match status {

@@ -319,23 +319,6 @@ async fn list_answers_a_page() {
     );
 }
 
-#[async_std::test]
-async fn input_the_store_refuses_is_the_callers_400_and_keeps_the_reason_private() {
-    let mut links = MockLinks::new();
-    links.expect_list().once().returning(|_| {
-        Err(ListLinksError::Repo(RepoError::Rejected(
-            "invalid byte sequence for encoding \"UTF8\": 0x00".into(),
-        )))
-    });
-
-    let res = call(links, Method::Get, "/api/v1/links?search=x", None).await;
-
-    assert_eq!(res.status(), 400);
-    let problem = problem(res).await;
-    assert_eq!(problem["type"], "urn:shortener:problem:unstorable-input");
-    assert!(!problem["detail"].as_str().unwrap().contains("UTF8"));
-}
-
 #[rstest]
 #[case("per_page=0", "per_page must be between 1 and 100")]
 #[case("search=%00", "search must not contain control characters")]
@@ -358,6 +341,23 @@ async fn list_rejects_bad_queries_without_asking_the_store(
         problem["detail"].as_str().unwrap().starts_with(detail),
         "{problem}"
     );
+}
+
+#[async_std::test]
+async fn input_the_store_refuses_is_the_callers_400_and_keeps_the_reason_private() {
+    let mut links = MockLinks::new();
+    links.expect_list().once().returning(|_| {
+        Err(ListLinksError::Repo(RepoError::Rejected(
+            "invalid byte sequence for encoding \"UTF8\": 0x00".into(),
+        )))
+    });
+
+    let res = call(links, Method::Get, "/api/v1/links?search=x", None).await;
+
+    assert_eq!(res.status(), 400);
+    let problem = problem(res).await;
+    assert_eq!(problem["type"], "urn:shortener:problem:unstorable-input");
+    assert!(!problem["detail"].as_str().unwrap().contains("UTF8"));
 }
 
 #[rstest]
@@ -403,6 +403,33 @@ async fn delete_answers_204() {
     let res = call(links, Method::Delete, "/api/v1/links/abcDEF12", None).await;
 
     assert_eq!(res.status(), 204);
+}
+
+#[async_std::test]
+async fn serves_its_openapi_document() {
+    let mut res = call(MockLinks::new(), Method::Get, "/api/v1/openapi.json", None).await;
+
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.content_type().unwrap().essence(), "application/json");
+    let document: Value = res.body_json().await.unwrap();
+    assert_eq!(document["info"]["title"], "shortener url-api");
+}
+
+#[rstest]
+#[case(Method::Put, "/api/v1/links/abcDEF12", "GET, DELETE, HEAD")]
+#[case(Method::Get, "/api/v1/urls", "POST")]
+#[case(Method::Patch, "/abcDEF12", "GET, HEAD")]
+#[async_std::test]
+async fn a_method_the_path_does_not_take_is_405_saying_which_it_does(
+    #[case] method: Method,
+    #[case] path: &str,
+    #[case] allowed: &str,
+) {
+    let res = call(MockLinks::new(), method, path, None).await;
+
+    assert_eq!(res.status(), 405);
+    assert_eq!(res["allow"], allowed);
+    assert_eq!(problem(res).await["status"], 405);
 }
 
 #[rstest]

@@ -1,0 +1,80 @@
+//! `GET /api/v1/openapi.json`: the OpenAPI 3.1 document of this API, kept true by a test
+//! against the route table (`routes.rs`) and by schemathesis against the running server.
+
+use tide::{Request, Response, StatusCode};
+
+use crate::state::State;
+
+/// The document, as written in the repository.
+pub(crate) const DOCUMENT: &str = include_str!("../openapi.json");
+
+pub(crate) async fn document(_req: Request<State>) -> tide::Result {
+    Ok(Response::builder(StatusCode::Ok)
+        .content_type(tide::http::mime::JSON)
+        .body(DOCUMENT)
+        .build())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use super::*;
+    use crate::routes::ROUTES;
+
+    const METHODS: [&str; 8] = [
+        "get", "put", "post", "delete", "options", "head", "patch", "trace",
+    ];
+
+    #[test]
+    fn documents_exactly_the_routes_the_server_registers() {
+        let document: Value = serde_json::from_str(DOCUMENT).unwrap();
+        assert_eq!(document["openapi"], "3.1.0");
+        let mut documented: Vec<(String, String)> = Vec::new();
+        for (path, item) in document["paths"].as_object().unwrap() {
+            for (method, _) in item.as_object().unwrap() {
+                if METHODS.contains(&method.as_str()) {
+                    documented.push((method.to_uppercase(), path.clone()));
+                }
+            }
+        }
+        // tide's `:name` is OpenAPI's `{name}`.
+        let mut registered: Vec<(String, String)> = ROUTES
+            .iter()
+            .map(|route| {
+                let path = route
+                    .pattern
+                    .split('/')
+                    .map(|segment| match segment.strip_prefix(':') {
+                        Some(name) => format!("{{{name}}}"),
+                        None => segment.to_owned(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join("/");
+                (route.method.to_string(), path)
+            })
+            .collect();
+        documented.sort();
+        registered.sort();
+        assert_eq!(documented, registered);
+    }
+
+    #[test]
+    fn every_reference_resolves() {
+        let document: Value = serde_json::from_str(DOCUMENT).unwrap();
+        let mut pending = vec![&document];
+        while let Some(value) = pending.pop() {
+            match value {
+                Value::Object(map) => {
+                    if let Some(Value::String(reference)) = map.get("$ref") {
+                        let pointer = reference.strip_prefix('#').unwrap();
+                        assert!(document.pointer(pointer).is_some(), "{reference}");
+                    }
+                    pending.extend(map.values());
+                }
+                Value::Array(items) => pending.extend(items),
+                _ => {}
+            }
+        }
+    }
+}
