@@ -17,6 +17,15 @@ mod state;
 pub use server::HttpServer;
 pub use state::{HttpSettings, State};
 
+/// The query string of `GET /api/v1/links` (without the `?`; `None` when there is none) as the
+/// route reads it: the query, or the `detail` of the 400 it answers with. Public for the fuzzer.
+///
+/// # Errors
+/// Why the query is refused, as the client is told.
+pub fn parse_link_query(raw: Option<&str>) -> Result<domain::LinkQuery, String> {
+    query::link_query(raw).map_err(|problem| problem.detail().to_owned())
+}
+
 use std::sync::Arc;
 
 use application::Links;

@@ -37,6 +37,10 @@ impl Problem {
         }
     }
 
+    pub(crate) fn detail(&self) -> &str {
+        &self.detail
+    }
+
     pub(crate) fn bad_request(slug: &str, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BadRequest, slug, "Bad Request", detail)
     }

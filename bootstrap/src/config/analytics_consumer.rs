@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::sections::{DatabaseConfig, DatabaseFile, DevFile, KafkaConfig, otlp_endpoint};
-use super::{ConfigError, Env, Setting, log_filter, millis, positive, read_file};
+use super::{ConfigError, Env, Setting, log_filter, millis, parse_file, positive, read_file};
 
 const BUILT_IN: &str = include_str!("../../etc/analytics-consumer.yaml");
 
@@ -69,7 +69,17 @@ impl AnalyticsConsumerConfig {
         args: impl IntoIterator<Item = String>,
         env: &impl Env,
     ) -> Result<Self, ConfigError> {
-        let file: File = read_file(args, BUILT_IN)?;
+        let (name, text) = read_file(args, BUILT_IN)?;
+        Self::parse(&name, &text, env)
+    }
+
+    /// The settings in `text` (YAML; `name` says where it came from, for errors), then the
+    /// environment.
+    ///
+    /// # Errors
+    /// The first setting that is missing, malformed or out of range.
+    pub fn parse(name: &str, text: &str, env: &impl Env) -> Result<Self, ConfigError> {
+        let file: File = parse_file(name, text)?;
         if file.kafka.group_id.is_empty() {
             return Err(ConfigError::new("kafka.group_id", "must not be empty"));
         }

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use super::sections::{
     DatabaseConfig, DatabaseFile, DevFile, GuardsConfig, GuardsFile, otlp_endpoint,
 };
-use super::{ConfigError, Env, Setting, log_filter, read_file};
+use super::{ConfigError, Env, Setting, log_filter, parse_file, read_file};
 
 const BUILT_IN: &str = include_str!("../../etc/analytics-rpc.yaml");
 
@@ -49,7 +49,17 @@ impl AnalyticsRpcConfig {
         args: impl IntoIterator<Item = String>,
         env: &impl Env,
     ) -> Result<Self, ConfigError> {
-        let file: File = read_file(args, BUILT_IN)?;
+        let (name, text) = read_file(args, BUILT_IN)?;
+        Self::parse(&name, &text, env)
+    }
+
+    /// The settings in `text` (YAML; `name` says where it came from, for errors), then the
+    /// environment.
+    ///
+    /// # Errors
+    /// The first setting that is missing, malformed or out of range.
+    pub fn parse(name: &str, text: &str, env: &impl Env) -> Result<Self, ConfigError> {
+        let file: File = parse_file(name, text)?;
         Ok(Self {
             grpc_addr: Setting::new(env, "GRPC_ADDR", "grpc.addr", file.grpc.addr).socket_addr()?,
             guards: GuardsFile {
