@@ -2,6 +2,7 @@
 //! server loop that drains in-flight requests on shutdown.
 
 mod body;
+mod link_path;
 mod links;
 mod metrics;
 mod openapi;

@@ -2,10 +2,11 @@
 
 use application::use_cases::{DeleteLinkError, LinkDetailError, ListLinksError};
 use chrono::{DateTime, SecondsFormat, Utc};
-use domain::{Link, ShortCode};
+use domain::Link;
 use serde::Serialize;
 use tide::{Request, Response, StatusCode};
 
+use crate::link_path::{code, not_found};
 use crate::problem::Problem;
 use crate::query;
 use crate::state::State;
@@ -84,16 +85,6 @@ pub(crate) async fn delete(req: Request<State>) -> tide::Result {
         Err(DeleteLinkError::NotFound) => not_found(),
         Err(DeleteLinkError::Repo(e)) => Problem::from_repo(&e).into(),
     })
-}
-
-fn code(req: &Request<State>) -> Option<ShortCode> {
-    req.param("code")
-        .ok()
-        .and_then(|c| ShortCode::parse(c).ok())
-}
-
-fn not_found() -> Response {
-    Problem::not_found("no link has this short code").into()
 }
 
 fn json(body: &impl Serialize) -> Response {

@@ -1,10 +1,11 @@
 use std::net::{IpAddr, SocketAddr};
 
 use application::use_cases::RedirectError;
-use domain::{LongUrl, ShortCode, Visit};
+use domain::{LongUrl, Visit};
 use tide::http::headers::{CACHE_CONTROL, LOCATION, REFERER, USER_AGENT};
 use tide::{Request, Response, StatusCode};
 
+use crate::link_path::{code, not_found};
 use crate::problem::Problem;
 use crate::state::State;
 
@@ -29,16 +30,6 @@ pub(crate) async fn head(req: Request<State>) -> tide::Result {
         return Ok(not_found());
     };
     Ok(answer(req.state().links.resolve(code).await))
-}
-
-fn code(req: &Request<State>) -> Option<ShortCode> {
-    req.param("code")
-        .ok()
-        .and_then(|c| ShortCode::parse(c).ok())
-}
-
-fn not_found() -> Response {
-    Problem::not_found("no link has this short code").into()
 }
 
 fn answer(found: Result<LongUrl, RedirectError>) -> Response {
