@@ -203,32 +203,36 @@ struct Watched {
     finished: Arc<AtomicBool>,
 }
 
-/// Whether a request's body was read to its end (a request without one was).
-struct BodyRead(Arc<AtomicBool>);
+/// Whether a request's body was read to its end; a request without one (every redirect) needs
+/// no watching.
+struct BodyRead(Option<Arc<AtomicBool>>);
 
 impl BodyRead {
     fn finished(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
+        self.0
+            .as_ref()
+            .is_none_or(|read| read.load(Ordering::SeqCst))
     }
 }
 
 impl Watched {
-    /// Swaps the request's body for a watched one.
+    /// Swaps the request's body, if it has one, for a watched one.
     fn body_of(req: &mut Request) -> BodyRead {
         let has_body = req.len().map_or_else(
             || req.header(tide::http::headers::TRANSFER_ENCODING).is_some(),
             |len| len > 0,
         );
-        let finished = Arc::new(AtomicBool::new(!has_body));
-        if has_body {
-            let len = req.len();
-            let watched = Self {
-                inner: req.take_body(),
-                finished: Arc::clone(&finished),
-            };
-            req.set_body(tide::http::Body::from_reader(watched, len));
+        if !has_body {
+            return BodyRead(None);
         }
-        BodyRead(finished)
+        let finished = Arc::new(AtomicBool::new(false));
+        let len = req.len();
+        let watched = Self {
+            inner: req.take_body(),
+            finished: Arc::clone(&finished),
+        };
+        req.set_body(tide::http::Body::from_reader(watched, len));
+        BodyRead(Some(finished))
     }
 }
 
