@@ -14,6 +14,7 @@ use prost::Message;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::dev_get;
 use crate::stack::Stack;
 
 /// Requests a client could send that are its own mistakes: each must get a 400, none may count
@@ -88,15 +89,7 @@ async fn a_thousand_bad_requests_leave_the_breaker_closed_while_good_ones_keep_w
     }
     stack.shorten("https://example.com/after-the-storm").await;
 
-    let metrics = stack
-        .client
-        .get(format!("http://{}/metrics", stack.api.dev_addr()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, metrics) = dev_get(client, &stack.api, "/metrics").await;
     let breaker = [("breaker", "postgres:urls")];
     assert_eq!(
         sample(&metrics, "breaker_drop_ratio", &breaker),
@@ -201,12 +194,9 @@ fn framed(message: &[u8]) -> Vec<u8> {
 }
 
 async fn dev_metrics(service: &Service) -> String {
-    reqwest::get(format!("http://{}/metrics", service.dev_addr()))
+    dev_get(&reqwest::Client::new(), service, "/metrics")
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+        .1
 }
 
 const GET_CLICK_COUNT: &str = "/analytics.v1.Analytics/GetClickCount";

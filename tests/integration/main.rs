@@ -33,3 +33,17 @@ pub(crate) fn env_of<const N: usize>(
             .map(|(_, v)| v.clone())
     }
 }
+
+/// A path of a service's dev server (`/metrics`, `/healthz`): its status and body.
+pub(crate) async fn dev_get(
+    client: &reqwest::Client,
+    service: &integration_tests::process::Service,
+    path: &str,
+) -> (u16, String) {
+    let res = client
+        .get(format!("http://{}{path}", service.dev_addr()))
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}

@@ -3,20 +3,11 @@
 
 use integration_tests::metrics::{sample, samples};
 use integration_tests::private::PrivatePostgres;
-use integration_tests::process::Service;
 use integration_tests::wait;
 use sea_orm::ConnectionTrait;
 
+use crate::dev_get;
 use crate::stack::Stack;
-
-async fn dev_get(client: &reqwest::Client, service: &Service, path: &str) -> (u16, String) {
-    let res = client
-        .get(format!("http://{}{path}", service.dev_addr()))
-        .send()
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.text().await.unwrap())
-}
 
 #[async_std::test]
 async fn url_api_metrics_count_known_traffic_under_go_zero_names() {
