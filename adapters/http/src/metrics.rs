@@ -10,6 +10,7 @@ use opentelemetry::metrics::{Counter, Histogram};
 use tide::utils::async_trait;
 use tide::{Middleware, Next, Request};
 
+use crate::routes;
 use crate::state::State;
 
 const BUCKETS_MS: [f64; 9] = [5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 750.0, 1000.0];
@@ -37,16 +38,9 @@ impl RequestMetrics {
     }
 }
 
-/// The route a request matched, as its pattern.
+/// The route a request falls under, as its pattern (see [`routes::pattern`]).
 pub(crate) fn route_pattern(req: &Request<State>) -> &'static str {
-    let path = req.url().path();
-    match (path, req.param("code").is_ok()) {
-        ("/api/v1/urls", _) => "/api/v1/urls",
-        ("/api/v1/links", _) => "/api/v1/links",
-        (p, true) if p.starts_with("/api/v1/links/") => "/api/v1/links/:code",
-        (_, true) => "/:code",
-        _ => "unmatched",
-    }
+    routes::pattern(req.url().path()).unwrap_or("unmatched")
 }
 
 #[async_trait]

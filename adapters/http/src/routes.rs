@@ -1,5 +1,6 @@
-//! Every route url-api serves, in one table: the router is built from it, a 405's `Allow`
-//! header is read from it, and a test holds the OpenAPI document to it.
+//! Every route url-api serves, in one table: the router is built from it, metrics and spans
+//! are labelled from it, a 405's `Allow` header is read from it, and a test holds the OpenAPI
+//! document to it.
 
 use tide::http::Method;
 
@@ -61,18 +62,24 @@ pub(crate) const ROUTES: [Route; 7] = [
     },
 ];
 
-/// The methods a path takes, for a 405's `Allow` header: those of the most specific pattern it
-/// matches (a literal segment beats a `:name`, as in the router). HEAD comes with GET, since
-/// the router answers HEAD wherever there is a GET.
-pub(crate) fn allowed_methods(path: &str) -> Vec<Method> {
-    let best = ROUTES
+/// The pattern of the route a path falls under: the most specific that matches it (a literal
+/// segment beats a `:name`, as in the router). Metrics and spans are labelled with it, never
+/// with the raw path.
+pub(crate) fn pattern(path: &str) -> Option<&'static str> {
+    ROUTES
         .iter()
         .filter_map(|route| specificity(route.pattern, path).map(|s| (s, route.pattern)))
         .max_by_key(|(s, _)| *s)
-        .map(|(_, pattern)| pattern);
+        .map(|(_, pattern)| pattern)
+}
+
+/// The methods a path takes, for a 405's `Allow` header: those of its route. HEAD comes with
+/// GET, since the router answers HEAD wherever there is a GET.
+pub(crate) fn allowed_methods(path: &str) -> Vec<Method> {
+    let pattern = pattern(path);
     let mut methods: Vec<Method> = ROUTES
         .iter()
-        .filter(|route| Some(route.pattern) == best)
+        .filter(|route| Some(route.pattern) == pattern)
         .map(|route| route.method)
         .collect();
     if methods.contains(&Method::Get) && !methods.contains(&Method::Head) {
@@ -101,6 +108,23 @@ mod tests {
     use rstest::rstest;
 
     use super::*;
+
+    #[rstest]
+    #[case("/api/v1/urls", Some("/api/v1/urls"))]
+    #[case("/api/v1/links", Some("/api/v1/links"))]
+    #[case("/api/v1/links/abcDEF12", Some("/api/v1/links/:code"))]
+    #[case("/api/v1/links/not-a-code", Some("/api/v1/links/:code"))]
+    #[case("/api/v1/openapi.json", Some("/api/v1/openapi.json"))]
+    #[case("/abcDEF12", Some("/:code"))]
+    #[case("/favicon.ico", Some("/:code"))]
+    #[case("/", None)]
+    #[case("/api/v1/links/abcDEF12/more", None)]
+    fn a_path_falls_under_its_most_specific_route(
+        #[case] path: &str,
+        #[case] expected: Option<&str>,
+    ) {
+        assert_eq!(pattern(path), expected);
+    }
 
     #[rstest]
     #[case("/api/v1/urls", &[Method::Post])]
