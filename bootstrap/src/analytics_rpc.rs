@@ -4,12 +4,11 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use adapter_grpc::CallLimits;
 use adapter_postgres::PgStatsStore;
-use adapter_resilience::grpc::{Breakers, Shedding, TimeoutLayer};
-use adapter_resilience::{Clock, Guard, MonotonicClock, Random, Resilient, Shedder, ThreadRandom};
+use adapter_resilience::{Guard, Resilient};
 use application::AnalyticsService;
 use tokio::net::TcpListener;
-use tower::ServiceBuilder;
 
 use crate::config::{AnalyticsRpcConfig, GuardsConfig};
 use crate::{StartError, telemetry};
@@ -79,34 +78,14 @@ impl AnalyticsRpc {
     /// When the server fails while running.
     pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> Result<(), StartError> {
         tracing::info!(addr = %self.addr, dev_addr = %self.dev_addr, "analytics-rpc listening");
-        // Inbound, outermost first, in go-zero's order: breaker -> shedding -> timeout.
-        let shedding = self.guards.shedding.then(|| {
-            Shedding::layer(Arc::new(Shedder::for_this_process(
-                self.guards.cpu_threshold,
-            )))
-        });
-        let clock: Arc<dyn Clock> = Arc::new(MonotonicClock::new());
-        let random: Arc<dyn Random> = Arc::new(ThreadRandom);
-        let guards = ServiceBuilder::new()
-            .layer(Breakers::layer(
-                adapter_grpc::own_methods(),
-                adapter_grpc::counts_as_failure,
-                &clock,
-                &random,
-            ))
-            .option_layer(shedding)
-            .layer(TimeoutLayer::new(self.guards.timeout))
-            .into_inner();
-        let read_timeout = self.guards.timeout;
-        adapter_grpc::serve(
-            self.listener,
-            self.analytics,
-            guards,
-            read_timeout,
-            shutdown,
-        )
-        .await
-        .map_err(|e| StartError(format!("gRPC server failed: {e}")))?;
+        // Inbound: the gRPC adapter builds its own pipeline from these values.
+        let limits = CallLimits {
+            timeout: self.guards.timeout,
+            shed_above_cpu: self.guards.shedding.then_some(self.guards.cpu_threshold),
+        };
+        adapter_grpc::serve(self.listener, self.analytics, limits, shutdown)
+            .await
+            .map_err(|e| StartError(format!("gRPC server failed: {e}")))?;
         tracing::info!("analytics-rpc stopped");
         Ok(())
     }

@@ -7,11 +7,10 @@ use std::time::Duration;
 
 use adapter_cache::CachedUrlRepo;
 use adapter_grpc::{ClientConfig, GrpcAnalytics};
-use adapter_http::{Guards, HttpServer, HttpSettings};
+use adapter_http::{HttpServer, HttpSettings, RequestLimits};
 use adapter_kafka::{KafkaClickPublisher, PublisherConfig};
 use adapter_postgres::PgUrlRepo;
-use adapter_resilience::http::{LoadShedding, MaxConns, Recover, RequestTimeout};
-use adapter_resilience::{Guard, Resilient, Shedder};
+use adapter_resilience::{Guard, Resilient};
 use application::LinkService;
 use application::ports::{RandomCodes, SystemClock};
 
@@ -82,23 +81,23 @@ impl UrlApi {
             SystemClock,
         );
 
-        // Inbound, outermost first, in go-zero's order: max conns -> shedding -> timeout ->
-        // panic recovery -> (body limit, where handlers read the body) -> handler.
-        let mut guards: Guards = vec![Box::new(MaxConns::new(config.max_conns))];
-        if config.guards.shedding {
-            let shedder = Shedder::for_this_process(config.guards.cpu_threshold);
-            guards.push(Box::new(LoadShedding::new(Arc::new(shedder))));
-        }
-        guards.push(Box::new(RequestTimeout::new(config.guards.timeout)));
-        guards.push(Box::new(Recover));
-
+        // Inbound: the HTTP adapter builds its own pipeline from these values.
         let settings = HttpSettings {
             base_url: config.base_url,
-            max_body_bytes: config.max_body_bytes,
             trust_proxy_headers: config.trust_proxy_headers,
+            limits: RequestLimits {
+                max_conns: config.max_conns,
+                shed_above_cpu: config
+                    .guards
+                    .shedding
+                    .then_some(config.guards.cpu_threshold),
+                timeout: config.guards.timeout,
+                max_body_bytes: config.max_body_bytes,
+            },
+            client_timeouts: config.client_timeouts,
             drain_timeout: config.drain_timeout,
         };
-        let server = HttpServer::bind(config.http_addr, Arc::new(links), settings, guards)
+        let server = HttpServer::bind(config.http_addr, Arc::new(links), settings)
             .await
             .map_err(|e| {
                 StartError(format!(

@@ -8,6 +8,7 @@
 // A failing fixture must stop the test.
 #![allow(clippy::expect_used, clippy::panic, clippy::unwrap_used)]
 
+mod behind_nginx;
 mod click_pipeline;
 mod end_to_end;
 mod faults;
@@ -15,6 +16,7 @@ mod geoip_lookup;
 mod grpc_api;
 mod hostile_input;
 mod http_api;
+mod http_conformance;
 mod observability;
 mod pg_url_repo;
 mod rpc_app;

@@ -7,6 +7,7 @@ pub mod consumer;
 pub mod geoip;
 pub mod kafka;
 pub mod metrics;
+pub mod nginx;
 pub mod postgres;
 pub mod private;
 pub mod process;

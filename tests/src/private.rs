@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-fn script(name: &str, args: &[&str]) -> String {
+pub(crate) fn script(name: &str, args: &[&str]) -> String {
     let path = format!("{}/../scripts/{name}", env!("CARGO_MANIFEST_DIR"));
     let output = Command::new("bash")
         .arg(&path)
@@ -23,7 +23,7 @@ fn script(name: &str, args: &[&str]) -> String {
 /// A free port below the kernel's ephemeral range. These servers restart on the ports they
 /// had, and while one is down, a port from the ephemeral range can be handed to some client's
 /// connection (even one trying to reach it), which would stop the restart.
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     let ephemeral_start = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
         .ok()
         .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
@@ -36,7 +36,7 @@ fn free_port() -> u16 {
     }
 }
 
-fn temp_dir(kind: &str) -> PathBuf {
+pub(crate) fn temp_dir(kind: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("{kind}-{}", uuid::Uuid::now_v7().simple()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir

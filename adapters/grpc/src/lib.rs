@@ -3,6 +3,7 @@
 //! uses to ask it.
 
 mod client;
+mod guards;
 mod methods;
 mod metrics;
 mod server;
@@ -10,7 +11,7 @@ mod well_formed;
 
 pub use client::{ClientConfig, GrpcAnalytics, counts_as_failure};
 pub use methods::own_methods;
-pub use server::serve;
+pub use server::{CallLimits, serve};
 
 /// The generated protocol types.
 #[allow(unreachable_pub, clippy::all, clippy::pedantic)]

@@ -1,8 +1,6 @@
 use std::future::Future;
 use std::sync::Arc;
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
 use application::ClickAnalytics;
 use application::ports::StoreError;
 use application::use_cases::StatsError;
@@ -10,12 +8,14 @@ use chrono::{Duration, NaiveDate, Utc};
 use domain::{ClickStats, DayRange, ShortCode};
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
-use tonic::body::Body;
-use tonic::service::Routes;
 use tonic::{Request, Response, Status};
-use tower_layer::Layer;
-use tower_service::Service;
+use tower::util::option_layer;
 
+use adapter_resilience::{Monotonic, MonotonicClock, Random, Shedder, ThreadRandom};
+
+use crate::client::counts_as_failure;
+use crate::guards::{Breakers, Shedding, TimeoutLayer};
+use crate::methods::own_methods;
 use crate::metrics::{RpcMetrics, ServerMetricsLayer};
 use crate::proto::analytics_server::{Analytics, AnalyticsServer};
 use crate::proto::{
@@ -24,27 +24,27 @@ use crate::proto::{
 };
 use crate::well_formed::WellFormedLayer;
 
-/// Serves `analytics.v1.Analytics`, grpc.health.v1 and reflection on the bound listener, every
-/// well-formed call going through `guards` (tower layers: the resilience guards), until
-/// `shutdown` completes; in-flight calls finish first. A request message must arrive within
-/// `read_timeout`.
+/// The inbound guards' settings: plain values, from which [`serve`] builds its layers.
+#[derive(Debug, Clone, Copy)]
+pub struct CallLimits {
+    /// A call taking longer gets DEADLINE_EXCEEDED; its request message must arrive within it.
+    pub timeout: std::time::Duration,
+    /// Per mille of this process's CPU above which calls are shed; `None`: never shed.
+    pub shed_above_cpu: Option<u64>,
+}
+
+/// Serves `analytics.v1.Analytics`, grpc.health.v1 and reflection on the bound listener until
+/// `shutdown` completes; in-flight calls finish first. The whole inbound pipeline is here,
+/// outermost first.
 ///
 /// # Errors
 /// When the server fails (the listener breaks).
-pub async fn serve<L>(
+pub async fn serve(
     listener: TcpListener,
     analytics: Arc<dyn ClickAnalytics>,
-    guards: L,
-    read_timeout: std::time::Duration,
+    limits: CallLimits,
     shutdown: impl Future<Output = ()>,
-) -> Result<(), tonic::transport::Error>
-where
-    L: Layer<Routes> + Clone,
-    L::Service:
-        Service<http::Request<Body>, Response = http::Response<Body>> + Clone + Send + 'static,
-    <L::Service as Service<http::Request<Body>>>::Future: Send,
-    <L::Service as Service<http::Request<Body>>>::Error: Into<BoxError> + Send,
-{
+) -> Result<(), tonic::transport::Error> {
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<AnalyticsServer<AnalyticsGrpc>>().await;
     let reflection = tonic_reflection::server::Builder::configure()
@@ -58,12 +58,29 @@ where
             None
         }
     };
+    let shedder = limits
+        .shed_above_cpu
+        .map(|threshold| Arc::new(Shedder::for_this_process(threshold)));
+    let clock: Arc<dyn Monotonic> = Arc::new(MonotonicClock::new());
+    let random: Arc<dyn Random> = Arc::new(ThreadRandom);
     tonic::transport::Server::builder()
-        // Metrics outermost (go-zero's order: Prometheus before the guards), then malformed
-        // calls answered, so that the guards judge only well-formed ones.
+        // A span and go-zero's metrics per call, labelled by our own methods or `other`.
         .layer(ServerMetricsLayer(RpcMetrics::new("server")))
-        .layer(WellFormedLayer::new(read_timeout))
-        .layer(guards)
+        // Malformed calls get INVALID_ARGUMENT here, so that the guards judge only well-formed
+        // ones; a request message must arrive within the timeout.
+        .layer(WellFormedLayer::new(limits.timeout))
+        // A breaker per method of our own, opened only by failures of the server's making.
+        .layer(Breakers::layer(
+            own_methods(),
+            counts_as_failure,
+            &clock,
+            &random,
+        ))
+        // While this process's CPU is over the threshold, sheds what it can't finish.
+        .layer(option_layer(shedder.map(Shedding::layer)))
+        // A call taking longer than the timeout gets DEADLINE_EXCEEDED.
+        .layer(TimeoutLayer::new(limits.timeout))
+        // The services.
         .add_service(health_service)
         .add_optional_service(reflection)
         .add_service(AnalyticsServer::new(AnalyticsGrpc { analytics }))

@@ -1,7 +1,6 @@
 //! go-zero's HTTP server metrics, under its names, so its dashboards keep working:
 //! `http_server_requests_duration_ms` (histogram) and `http_server_requests_code_total`
-//! (counter), labelled by route pattern (never the raw path: one series per short code would
-//! sink Prometheus), method and status code.
+//! (counter), labelled by the pattern of the route that matched, method and status code.
 
 use std::time::Instant;
 
@@ -10,7 +9,7 @@ use opentelemetry::metrics::{Counter, Histogram};
 use tide::utils::async_trait;
 use tide::{Middleware, Next, Request};
 
-use crate::routes;
+use crate::pipeline::RouteLabel;
 use crate::state::State;
 
 const BUCKETS_MS: [f64; 9] = [5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 750.0, 1000.0];
@@ -38,23 +37,15 @@ impl RequestMetrics {
     }
 }
 
-/// The route a request falls under, as its pattern (see [`routes::pattern`]).
-pub(crate) fn route_pattern(req: &Request<State>) -> &'static str {
-    routes::pattern(req.url().path()).unwrap_or("unmatched")
-}
-
 #[async_trait]
 impl Middleware<State> for RequestMetrics {
-    async fn handle(&self, req: Request<State>, next: Next<'_, State>) -> tide::Result {
+    async fn handle(&self, mut req: Request<State>, next: Next<'_, State>) -> tide::Result {
         let started = Instant::now();
-        let labels = [
-            KeyValue::new("path", route_pattern(&req)),
-            KeyValue::new("method", req.method().to_string()),
-        ];
+        let route = RouteLabel::of(&mut req);
+        let method = KeyValue::new("method", req.method().to_string());
         let res = next.run(req).await;
-        let [path, method] = labels;
         let labels = [
-            path,
+            KeyValue::new("path", route.get()),
             method,
             KeyValue::new("code", u16::from(res.status()).to_string()),
         ];

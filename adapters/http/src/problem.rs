@@ -116,35 +116,49 @@ fn problem_json() -> Mime {
     Mime::from("application/problem+json")
 }
 
+/// 405 for a method `path` does not take, whether tide's router or the HTTP bridge found it:
+/// a problem body, and `Allow` with the methods the path's route takes.
+pub(crate) fn method_not_allowed(path: &str) -> tide::http::Response {
+    let allowed: Vec<String> = routes::allowed_methods(path)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let mut res: tide::http::Response = Problem::new(
+        StatusCode::MethodNotAllowed,
+        "method-not-allowed",
+        "Method Not Allowed",
+        "this resource does not take that method",
+    )
+    .into_http();
+    res.insert_header(ALLOW, allowed.join(", "));
+    res
+}
+
 /// tide answers unmatched routes (404) and methods (405) with an empty body; this gives them,
-/// and any other bodiless error, a problem body like every other error, and a 405 the `Allow`
-/// header that says which methods the path takes.
+/// and any other bodiless error, a problem body like every other error.
 pub(crate) fn fill_empty_errors<'a, S: Clone + Send + Sync + 'static>(
     req: Request<S>,
     next: Next<'a, S>,
 ) -> Pin<Box<dyn Future<Output = tide::Result> + Send + 'a>> {
     Box::pin(async move {
         let path = req.url().path().to_owned();
-        let mut res = next.run(req).await;
+        let res = next.run(req).await;
         let status = res.status();
-        if status == StatusCode::MethodNotAllowed && res.header(ALLOW).is_none() {
-            let allowed: Vec<String> = routes::allowed_methods(&path)
-                .iter()
-                .map(ToString::to_string)
-                .collect();
-            res.insert_header(ALLOW, allowed.join(", "));
+        if status == StatusCode::MethodNotAllowed && res.is_empty() != Some(false) {
+            return Ok(Response::from_res(method_not_allowed(&path)));
         }
         if (status.is_client_error() || status.is_server_error()) && res.is_empty() != Some(false) {
             let title = status.canonical_reason();
             let detail = match status {
                 StatusCode::NotFound => "no such resource",
-                StatusCode::MethodNotAllowed => "this resource does not take that method",
                 _ => title,
             };
             let slug = title.to_ascii_lowercase().replace(' ', "-");
+            let mut res = res;
             let problem = Problem::new(status, &slug, title, detail);
             res.set_body(serde_json::to_string(&problem).unwrap_or_default());
             res.set_content_type(problem_json());
+            return Ok(res);
         }
         Ok(res)
     })

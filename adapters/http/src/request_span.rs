@@ -9,7 +9,7 @@ use tracing::Instrument;
 use tracing::field::Empty;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-use crate::metrics::route_pattern;
+use crate::pipeline::RouteLabel;
 use crate::state::State;
 
 pub(crate) struct RequestSpan;
@@ -28,15 +28,15 @@ impl Extractor for Headers<'_> {
 
 #[async_trait]
 impl Middleware<State> for RequestSpan {
-    async fn handle(&self, req: Request<State>, next: Next<'_, State>) -> tide::Result {
-        let route = route_pattern(&req);
+    async fn handle(&self, mut req: Request<State>, next: Next<'_, State>) -> tide::Result {
+        let route = RouteLabel::of(&mut req);
         let method = req.method().to_string();
+        // Named once the route is known, after the response.
         let span = tracing::info_span!(
             "http request",
-            otel.name = format!("{method} {route}"),
             otel.kind = "server",
             http.request.method = %method,
-            http.route = route,
+            http.route = Empty,
             http.response.status_code = Empty,
             trace_id = Empty,
             span_id = Empty,
@@ -51,6 +51,12 @@ impl Middleware<State> for RequestSpan {
         let res = next.run(req).instrument(span.clone()).await;
         let status = u16::from(res.status());
         span.record("http.response.status_code", status);
+        span.record("http.route", route.get());
+        // The OpenTelemetry span has started by now (its ids were read): rename it directly,
+        // since tracing-opentelemetry applies `otel.name` only before the start.
+        context
+            .span()
+            .update_name(format!("{method} {}", route.get()));
         // The access log (go-zero logs every request too), inside the span: it carries the ids.
         span.in_scope(|| {
             tracing::info!(

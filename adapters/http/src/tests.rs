@@ -2,6 +2,7 @@
 //! codes, headers and problem bodies for every outcome a use case can have.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use application::MockLinks;
 use application::ports::{LinkPage, RepoError};
@@ -14,14 +15,24 @@ use rstest::rstest;
 use serde_json::{Value, json};
 use tide::http::{Method, Request, Response, Url};
 
-use crate::{HttpSettings, app};
+use crate::pipeline::app;
+use crate::{ClientTimeouts, HttpSettings, RequestLimits};
 
-fn settings() -> HttpSettings {
+pub(crate) fn settings() -> HttpSettings {
     HttpSettings {
         base_url: "http://sho.rt/".into(),
-        max_body_bytes: 1024,
         trust_proxy_headers: false,
-        drain_timeout: std::time::Duration::from_secs(1),
+        limits: RequestLimits {
+            max_conns: 100,
+            shed_above_cpu: None,
+            timeout: Duration::from_secs(5),
+            max_body_bytes: 1024,
+        },
+        client_timeouts: ClientTimeouts {
+            header: Duration::from_secs(5),
+            idle: Duration::from_secs(5),
+        },
+        drain_timeout: Duration::from_secs(1),
     }
 }
 
@@ -40,10 +51,7 @@ async fn call(links: MockLinks, method: Method, path: &str, body: Option<&str>) 
         req.set_body(body);
         req.set_content_type("application/json".into());
     }
-    app(Arc::new(links), settings(), vec![])
-        .respond(req)
-        .await
-        .unwrap()
+    app(Arc::new(links), settings()).respond(req).await.unwrap()
 }
 
 async fn problem(mut res: Response) -> Value {
@@ -154,10 +162,7 @@ async fn shorten_refuses_other_media_types_with_415() {
     req.set_body("original_url=https://example.com");
     req.set_content_type("application/x-www-form-urlencoded".into());
 
-    let res: Response = app(Arc::new(links), settings(), vec![])
-        .respond(req)
-        .await
-        .unwrap();
+    let res: Response = app(Arc::new(links), settings()).respond(req).await.unwrap();
 
     assert_eq!(res.status(), 415);
 }
@@ -205,10 +210,7 @@ async fn redirect_answers_302_uncached_and_passes_the_visit() {
     req.set_peer_addr(Some("198.51.100.7:5555"));
     req.insert_header("user-agent", "curl/8");
 
-    let res: Response = app(Arc::new(links), settings(), vec![])
-        .respond(req)
-        .await
-        .unwrap();
+    let res: Response = app(Arc::new(links), settings()).respond(req).await.unwrap();
 
     assert_eq!(res.status(), 302);
     assert_eq!(res["location"], "https://example.com/a");

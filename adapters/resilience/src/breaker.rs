@@ -8,7 +8,7 @@ use std::time::Duration;
 use opentelemetry::KeyValue;
 use opentelemetry::metrics::Counter;
 
-use crate::clock::{Clock, Random};
+use crate::clock::{Monotonic, Random};
 use crate::window::RollingWindow;
 
 const BUCKETS: usize = 40;
@@ -66,6 +66,14 @@ impl History {
         let weight = (K - (K - MIN_K) * self.failing_buckets as f64 / BUCKETS as f64).max(MIN_K);
         (self.total as f64 - PROTECTION - weight * self.accepts as f64) / (self.total as f64 + 1.0)
     }
+
+    /// `drop_ratio` discounted by the newest run of working buckets: a dependency that has
+    /// started answering again is let back in gradually (go-zero's
+    /// `dropRatio * (buckets - working) / buckets`).
+    pub(crate) fn discounted(&self, drop_ratio: f64) -> f64 {
+        drop_ratio * (BUCKETS as u64 - self.working_buckets.min(BUCKETS as u64)) as f64
+            / BUCKETS as f64
+    }
 }
 
 #[derive(Debug)]
@@ -78,7 +86,7 @@ struct State {
 pub struct Breaker {
     name: String,
     state: Mutex<State>,
-    clock: Arc<dyn Clock>,
+    clock: Arc<dyn Monotonic>,
     random: Arc<dyn Random>,
     requests: Counter<u64>,
 }
@@ -106,7 +114,11 @@ impl std::fmt::Debug for Breaker {
 }
 
 impl Breaker {
-    pub fn new(name: impl Into<String>, clock: Arc<dyn Clock>, random: Arc<dyn Random>) -> Self {
+    pub fn new(
+        name: impl Into<String>,
+        clock: Arc<dyn Monotonic>,
+        random: Arc<dyn Random>,
+    ) -> Self {
         Self {
             name: name.into(),
             state: Mutex::new(State {
@@ -152,10 +164,6 @@ impl Breaker {
         );
     }
 
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
     /// Asks to make a call. The ticket records its outcome; a ticket dropped without one (the
     /// call was cancelled by a timeout, or panicked) counts as a failure.
     ///
@@ -195,10 +203,7 @@ impl Breaker {
             state.last_pass = Some(now);
             return true;
         }
-        let drop_ratio = drop_ratio
-            * (BUCKETS as u64 - history.working_buckets.min(BUCKETS as u64)) as f64
-            / BUCKETS as f64;
-        if self.random.next_f64() < drop_ratio {
+        if self.random.next_f64() < history.discounted(drop_ratio) {
             return false;
         }
         state.last_pass = Some(now);
@@ -224,10 +229,7 @@ impl Breaker {
         let now = self.clock.now();
         let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let history = History::of(state.window.buckets(now));
-        (history.drop_ratio()
-            * (BUCKETS as u64 - history.working_buckets.min(BUCKETS as u64)) as f64
-            / BUCKETS as f64)
-            .max(0.0)
+        history.discounted(history.drop_ratio()).max(0.0)
     }
 }
 

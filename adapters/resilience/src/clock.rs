@@ -4,8 +4,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-/// Monotonic time as a duration since some fixed start.
-pub trait Clock: Send + Sync + 'static {
+/// Monotonic time, as a duration since some fixed start (the use cases' wall clock is
+/// `application::ports::Clock`; this one only measures intervals).
+pub trait Monotonic: Send + Sync + 'static {
     fn now(&self) -> Duration;
 }
 
@@ -29,7 +30,7 @@ impl Default for MonotonicClock {
     }
 }
 
-impl Clock for MonotonicClock {
+impl Monotonic for MonotonicClock {
     fn now(&self) -> Duration {
         self.start.elapsed()
     }
@@ -48,16 +49,9 @@ impl ManualClock {
             Ordering::SeqCst,
         );
     }
-
-    pub fn set(&self, to: Duration) {
-        self.nanos.store(
-            u64::try_from(to.as_nanos()).unwrap_or(u64::MAX),
-            Ordering::SeqCst,
-        );
-    }
 }
 
-impl Clock for ManualClock {
+impl Monotonic for ManualClock {
     fn now(&self) -> Duration {
         Duration::from_nanos(self.nanos.load(Ordering::SeqCst))
     }

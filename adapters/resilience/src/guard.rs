@@ -49,10 +49,6 @@ impl Guard {
         Self::new(breaker, timeout)
     }
 
-    pub fn breaker(&self) -> &Arc<Breaker> {
-        &self.breaker
-    }
-
     /// Runs the call as timeout(breaker(call)). A call the timeout abandons drops its breaker
     /// ticket unsettled, which counts as a failure: the same accounting as go-zero's
     /// breaker-outside-timeout order.

@@ -5,20 +5,20 @@
 //!   throttling), [`Shedder`] (adaptive CPU load shedding) and the CPU sampler behind it.
 //! - Outbound: [`Guard`] (timeout around breaker) and [`Resilient`], one generic decorator that
 //!   implements every outbound port over a guarded inner adapter.
-//! - Inbound: tide middleware ([`http`]) and tower layers ([`grpc`]) for the servers.
+//!
+//! No server framework is named here: each server adapter builds its own inbound pipeline over
+//! [`Shedder`] and [`Breaker`].
 
 mod breaker;
 mod clock;
 mod cpu;
-pub mod grpc;
 mod guard;
-pub mod http;
 mod ports;
 mod shedder;
 mod window;
 
 pub use breaker::{Breaker, BreakerOpen, BreakerTicket};
-pub use clock::{Clock, ManualClock, MonotonicClock, Random, ThreadRandom};
+pub use clock::{ManualClock, Monotonic, MonotonicClock, Random, ThreadRandom};
 pub use cpu::{CpuUsage, FixedCpu, ProcCpu};
 pub use guard::{Guard, GuardedError, Rejection};
 pub use ports::Resilient;

@@ -20,10 +20,6 @@ impl<P> Resilient<P> {
     pub fn new(inner: P, guard: Guard) -> Self {
         Self { inner, guard }
     }
-
-    pub fn inner(&self) -> &P {
-        &self.inner
-    }
 }
 
 #[async_trait]

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use crate::clock::Clock;
+use crate::clock::Monotonic;
 use crate::cpu::CpuUsage;
 use crate::window::RollingWindow;
 
@@ -42,7 +42,7 @@ impl std::error::Error for Overloaded {}
 
 pub struct Shedder {
     cpu: Arc<dyn CpuUsage>,
-    clock: Arc<dyn Clock>,
+    clock: Arc<dyn Monotonic>,
     /// Per mille of the CPU limit (go-zero's default 900).
     threshold: u64,
     window: Mutex<RollingWindow<Bucket>>,
@@ -62,7 +62,7 @@ impl std::fmt::Debug for Shedder {
 }
 
 impl Shedder {
-    pub fn new(cpu: Arc<dyn CpuUsage>, clock: Arc<dyn Clock>, threshold: u64) -> Self {
+    pub fn new(cpu: Arc<dyn CpuUsage>, clock: Arc<dyn Monotonic>, threshold: u64) -> Self {
         Self {
             cpu,
             clock,
@@ -166,11 +166,6 @@ impl Shedder {
                 b.rt_sum_ms += rt_ms;
             });
         }
-    }
-
-    /// Requests in flight now (for metrics).
-    pub fn in_flight(&self) -> i64 {
-        self.flying.load(Ordering::SeqCst)
     }
 }
 

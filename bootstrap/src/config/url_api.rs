@@ -2,6 +2,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use adapter_cache::CacheSettings;
+use adapter_http::ClientTimeouts;
 use serde::Deserialize;
 
 use super::sections::{
@@ -18,6 +19,9 @@ pub struct UrlApiConfig {
     pub base_url: String,
     pub max_body_bytes: usize,
     pub drain_timeout: Duration,
+    /// How long a client may keep a connection waiting (see the README's "Serving behind a
+    /// proxy").
+    pub client_timeouts: ClientTimeouts,
     pub trust_proxy_headers: bool,
     /// Requests in progress at once; more get 503.
     pub max_conns: usize,
@@ -79,6 +83,8 @@ struct HttpFile {
     base_url: String,
     max_body_bytes: u64,
     drain_timeout_ms: u64,
+    header_timeout_ms: u64,
+    idle_timeout_ms: u64,
     trust_proxy_headers: bool,
     max_conns: u64,
     timeout_ms: u64,
@@ -115,6 +121,10 @@ impl UrlApiConfig {
             max_body_bytes: usize::try_from(max_body_bytes)
                 .map_err(|_| ConfigError::new("http.max_body_bytes", "is too large"))?,
             drain_timeout: millis("http.drain_timeout_ms", file.http.drain_timeout_ms)?,
+            client_timeouts: ClientTimeouts {
+                header: millis("http.header_timeout_ms", file.http.header_timeout_ms)?,
+                idle: millis("http.idle_timeout_ms", file.http.idle_timeout_ms)?,
+            },
             trust_proxy_headers: file.http.trust_proxy_headers,
             max_conns: usize::try_from(positive("http.max_conns", file.http.max_conns)?)
                 .unwrap_or(usize::MAX),

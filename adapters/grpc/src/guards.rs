@@ -1,6 +1,6 @@
-//! Inbound guards for a tonic server, as tower layers. go-zero's order, outermost first:
-//! [`Breakers::layer`] -> [`Shedding::layer`] -> [`TimeoutLayer`] -> service. Rejections are gRPC
-//! statuses: UNAVAILABLE (breaker), RESOURCE_EXHAUSTED (shedding), DEADLINE_EXCEEDED (timeout).
+//! The inbound guards of the gRPC server, as tower layers (their order is
+//! [`crate::server::serve`]'s). Rejections are gRPC statuses: UNAVAILABLE (breaker),
+//! RESOURCE_EXHAUSTED (shedding), DEADLINE_EXCEEDED (timeout).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -14,11 +14,10 @@ use opentelemetry::KeyValue;
 use opentelemetry::metrics::Counter;
 use tonic::body::Body;
 use tonic::{Code, Status};
-use tower::{Layer, Service};
+use tower_layer::Layer;
+use tower_service::Service;
 
-use crate::breaker::{Breaker, BreakerTicket};
-use crate::clock::{Clock, Random};
-use crate::shedder::{ShedTicket, Shedder};
+use adapter_resilience::{Breaker, BreakerTicket, Monotonic, Random, ShedTicket, Shedder};
 
 type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
 
@@ -33,7 +32,7 @@ fn code_of(res: &Response<Body>) -> Code {
 }
 
 /// A guard that admits or refuses a call before it runs, and learns from its gRPC status after.
-pub trait Admission: Clone + Send + Sync + 'static {
+pub(crate) trait Admission: Clone + Send + Sync + 'static {
     type Ticket: Send + 'static;
     /// # Errors
     /// The status to answer with instead of running the call.
@@ -43,12 +42,12 @@ pub trait Admission: Clone + Send + Sync + 'static {
 
 /// Runs every call through an [`Admission`].
 #[derive(Debug, Clone)]
-pub struct AdmissionLayer<A> {
+pub(crate) struct AdmissionLayer<A> {
     admission: A,
 }
 
 impl<A> AdmissionLayer<A> {
-    pub fn new(admission: A) -> Self {
+    pub(crate) fn new(admission: A) -> Self {
         Self { admission }
     }
 }
@@ -65,7 +64,7 @@ impl<S, A: Clone> Layer<S> for AdmissionLayer<A> {
 }
 
 #[derive(Debug, Clone)]
-pub struct Admitted<S, A> {
+pub(crate) struct Admitted<S, A> {
     inner: S,
     admission: A,
 }
@@ -100,16 +99,20 @@ where
 
 /// Sheds calls while the CPU is overloaded: RESOURCE_EXHAUSTED "service overloaded".
 #[derive(Debug, Clone)]
-pub struct Shedding {
+pub(crate) struct Shedding {
     shedder: Arc<Shedder>,
     dropped: Counter<u64>,
 }
 
 impl Shedding {
-    pub fn layer(shedder: Arc<Shedder>) -> AdmissionLayer<Self> {
+    pub(crate) fn layer(shedder: Arc<Shedder>) -> AdmissionLayer<Self> {
         AdmissionLayer::new(Self {
             shedder,
-            dropped: crate::http::shed_counter(),
+            // `load_shedding_dropped_total{server}`, as the HTTP server counts its own.
+            dropped: opentelemetry::global::meter("guards")
+                .u64_counter("load_shedding_dropped")
+                .with_description("Requests refused by the adaptive load shedder.")
+                .build(),
         })
     }
 }
@@ -136,12 +139,12 @@ impl Admission for Shedding {
 
 /// Abandons a call that takes longer than the limit: DEADLINE_EXCEEDED.
 #[derive(Debug, Clone, Copy)]
-pub struct TimeoutLayer {
+pub(crate) struct TimeoutLayer {
     limit: Duration,
 }
 
 impl TimeoutLayer {
-    pub fn new(limit: Duration) -> Self {
+    pub(crate) fn new(limit: Duration) -> Self {
         Self { limit }
     }
 }
@@ -158,7 +161,7 @@ impl<S> Layer<S> for TimeoutLayer {
 }
 
 #[derive(Debug, Clone)]
-pub struct Timeout<S> {
+pub(crate) struct Timeout<S> {
     inner: S,
     limit: Duration,
 }
@@ -197,7 +200,7 @@ where
 /// methods named at start; any other path passes unguarded, so no caller can make a breaker
 /// (and its metric series) by inventing a path.
 #[derive(Clone)]
-pub struct Breakers {
+pub(crate) struct Breakers {
     breakers: Arc<HashMap<&'static str, Arc<Breaker>>>,
     counts_as_failure: fn(Code) -> bool,
 }
@@ -209,10 +212,10 @@ impl std::fmt::Debug for Breakers {
 }
 
 impl Breakers {
-    pub fn layer(
+    pub(crate) fn layer(
         methods: impl IntoIterator<Item = &'static str>,
         counts_as_failure: fn(Code) -> bool,
-        clock: &Arc<dyn Clock>,
+        clock: &Arc<dyn Monotonic>,
         random: &Arc<dyn Random>,
     ) -> AdmissionLayer<Self> {
         let breakers = methods
@@ -264,11 +267,10 @@ impl Admission for Breakers {
 mod tests {
     use std::convert::Infallible;
 
+    use adapter_resilience::{FixedCpu, ManualClock};
     use tower::ServiceExt;
 
     use super::*;
-    use crate::clock::ManualClock;
-    use crate::cpu::FixedCpu;
 
     /// A service answering every call with `code` (after `delay`).
     fn answering(
@@ -315,7 +317,7 @@ mod tests {
         Breakers::layer(
             ["/analytics.v1.Analytics/GetClickCount"],
             internal_only,
-            &(Arc::new(ManualClock::default()) as Arc<dyn Clock>),
+            &(Arc::new(ManualClock::default()) as Arc<dyn Monotonic>),
             &(Arc::new(0.0) as Arc<dyn Random>),
         )
     }
@@ -375,7 +377,7 @@ mod tests {
                 900,
             ));
             let mut held: Vec<_> = (0..50).map(|_| shedder.allow().unwrap()).collect();
-            held.drain(..10).for_each(crate::ShedTicket::fail);
+            held.drain(..10).for_each(ShedTicket::fail);
             let service = Shedding::layer(shedder).layer(answering(Code::Ok, Duration::ZERO));
             let res = service.oneshot(request()).await.unwrap();
             assert_eq!(code_of(&res), Code::ResourceExhausted);

@@ -1,45 +1,44 @@
-//! Inbound guards for a tide server, as middleware. go-zero's order, outermost first:
-//! [`MaxConns`] -> [`LoadShedding`] -> [`RequestTimeout`] -> [`Recover`] -> (body limit, in the
-//! HTTP adapter) -> handler. Each rejection is an RFC 7807 problem.
+//! The inbound guards, as tide middleware: go-zero's, in its order (see [`crate::pipeline`]).
+//! Each refusal is a problem from [`crate::problem`], like every other error of the API.
 
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use adapter_resilience::Shedder;
 use futures::FutureExt;
 use opentelemetry::KeyValue;
 use opentelemetry::metrics::Counter;
+use tide::http::headers::CONTENT_TYPE;
 use tide::utils::async_trait;
 use tide::{Middleware, Next, Request, Response, StatusCode};
 
-use crate::shedder::Shedder;
+use crate::problem::Problem;
 
-/// An RFC 7807 body for a guard's rejection; same shape as the HTTP adapter's.
-fn problem(status: StatusCode, slug: &str, detail: &str) -> Response {
-    let body = serde_json::json!({
-        "type": format!("urn:shortener:problem:{slug}"),
-        "title": status.canonical_reason(),
-        "status": status as u16,
-        "detail": detail,
-    });
-    Response::builder(status)
-        .content_type("application/problem+json")
-        .body(body.to_string())
-        .build()
+fn unavailable(slug: &str, detail: impl Into<String>) -> Response {
+    Problem::new(
+        StatusCode::ServiceUnavailable,
+        slug,
+        "Service Unavailable",
+        detail,
+    )
+    .into()
 }
 
 /// At most this many requests in progress at once; the next is refused at once with 503
 /// rather than queued (go-zero's MaxConns, which also counts requests, not sockets).
 #[derive(Debug)]
-pub struct MaxConns {
+pub(crate) struct MaxConns {
     limit: usize,
     active: AtomicUsize,
     rejected: Counter<u64>,
 }
 
 impl MaxConns {
-    pub fn new(limit: usize) -> Self {
+    pub(crate) fn new(limit: usize) -> Self {
         Self {
             limit,
             active: AtomicUsize::new(0),
@@ -49,14 +48,6 @@ impl MaxConns {
                 .build(),
         }
     }
-}
-
-/// `load_shedding_dropped_total{server}`: requests the shedder refused (go-zero only logs them).
-pub(crate) fn shed_counter() -> Counter<u64> {
-    opentelemetry::global::meter("guards")
-        .u64_counter("load_shedding_dropped")
-        .with_description("Requests refused by the adaptive load shedder.")
-        .build()
 }
 
 /// Gives the slot back however the request ends, panics and cancellations included.
@@ -74,8 +65,7 @@ impl<S: Clone + Send + Sync + 'static> Middleware<S> for MaxConns {
         if self.active.fetch_add(1, Ordering::SeqCst) >= self.limit {
             self.active.fetch_sub(1, Ordering::SeqCst);
             self.rejected.add(1, &[]);
-            return Ok(problem(
-                StatusCode::ServiceUnavailable,
+            return Ok(unavailable(
                 "too-many-requests-in-progress",
                 "the server is at its limit of concurrent requests; try again shortly",
             ));
@@ -87,16 +77,20 @@ impl<S: Clone + Send + Sync + 'static> Middleware<S> for MaxConns {
 
 /// Sheds requests while the CPU is overloaded (see [`Shedder`]); 503 when it does.
 #[derive(Debug)]
-pub struct LoadShedding {
+pub(crate) struct LoadShedding {
     shedder: Arc<Shedder>,
     dropped: Counter<u64>,
 }
 
 impl LoadShedding {
-    pub fn new(shedder: Arc<Shedder>) -> Self {
+    pub(crate) fn new(shedder: Arc<Shedder>) -> Self {
         Self {
             shedder,
-            dropped: shed_counter(),
+            // `load_shedding_dropped_total{server}`: go-zero only logs them.
+            dropped: opentelemetry::global::meter("guards")
+                .u64_counter("load_shedding_dropped")
+                .with_description("Requests refused by the adaptive load shedder.")
+                .build(),
         }
     }
 }
@@ -106,8 +100,7 @@ impl<S: Clone + Send + Sync + 'static> Middleware<S> for LoadShedding {
     async fn handle(&self, req: Request<S>, next: Next<'_, S>) -> tide::Result {
         let Ok(ticket) = self.shedder.allow() else {
             self.dropped.add(1, &[KeyValue::new("server", "http")]);
-            return Ok(problem(
-                StatusCode::ServiceUnavailable,
+            return Ok(unavailable(
                 "overloaded",
                 "the server is overloaded; try again shortly",
             ));
@@ -125,33 +118,24 @@ impl<S: Clone + Send + Sync + 'static> Middleware<S> for LoadShedding {
 
 /// Abandons a request that takes longer than the limit: 503 with a problem body.
 #[derive(Debug)]
-pub struct RequestTimeout {
-    limit: Duration,
-}
-
-impl RequestTimeout {
-    pub fn new(limit: Duration) -> Self {
-        Self { limit }
-    }
-}
+pub(crate) struct RequestTimeout(pub(crate) Duration);
 
 #[async_trait]
 impl<S: Clone + Send + Sync + 'static> Middleware<S> for RequestTimeout {
     async fn handle(&self, req: Request<S>, next: Next<'_, S>) -> tide::Result {
-        match async_std::future::timeout(self.limit, next.run(req)).await {
+        match async_std::future::timeout(self.0, next.run(req)).await {
             Ok(res) => Ok(res),
-            Err(_) => Ok(problem(
-                StatusCode::ServiceUnavailable,
+            Err(_) => Ok(unavailable(
                 "timeout",
-                &format!("the request took longer than {} ms", self.limit.as_millis()),
+                format!("the request took longer than {} ms", self.0.as_millis()),
             )),
         }
     }
 }
 
-/// A handler that panics answers 500, and the server goes on.
+/// The one panic catcher: a handler that panics answers 500, and the server goes on.
 #[derive(Debug, Default)]
-pub struct Recover;
+pub(crate) struct Recover;
 
 #[async_trait]
 impl<S: Clone + Send + Sync + 'static> Middleware<S> for Recover {
@@ -164,14 +148,96 @@ impl<S: Clone + Send + Sync + 'static> Middleware<S> for Recover {
                     .map(ToString::to_string)
                     .or_else(|| panic.downcast_ref::<String>().cloned())
                     .unwrap_or_default();
-                tracing::error!(panic = %what, "handler panicked");
-                Ok(problem(
-                    StatusCode::InternalServerError,
-                    "internal",
-                    "the server failed to handle this request",
-                ))
+                Ok(Problem::internal(&format!("handler panicked: {what}")).into())
             }
         }
+    }
+}
+
+/// Request bodies up to the limit: a declared length over it is refused before a byte is read,
+/// and a chunked body is cut off one byte past it (the reader then fails with [`TooLarge`]).
+#[derive(Debug)]
+pub(crate) struct BodyLimit(pub(crate) usize);
+
+/// The error a capped body's reader fails with past the limit; handlers answer it with 413.
+#[derive(Debug)]
+pub(crate) struct TooLarge(pub(crate) usize);
+
+impl std::fmt::Display for TooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the body is larger than {} bytes", self.0)
+    }
+}
+
+impl std::error::Error for TooLarge {}
+
+impl TooLarge {
+    pub(crate) fn problem(&self) -> Problem {
+        Problem::new(
+            StatusCode::PayloadTooLarge,
+            "payload-too-large",
+            "Payload Too Large",
+            self.to_string(),
+        )
+    }
+}
+
+#[async_trait]
+impl<S: Clone + Send + Sync + 'static> Middleware<S> for BodyLimit {
+    async fn handle(&self, mut req: Request<S>, next: Next<'_, S>) -> tide::Result {
+        let limit = self.0;
+        if req.len().is_some_and(|len| len > limit) {
+            return Ok(TooLarge(limit).problem().into());
+        }
+        if req.is_empty() != Some(true) {
+            let len = req.len();
+            let capped = Capped {
+                inner: req.take_body(),
+                left: limit,
+                limit,
+            };
+            let labelled = req.header(CONTENT_TYPE).cloned();
+            req.set_body(tide::Body::from_reader(
+                futures::io::BufReader::new(capped),
+                len,
+            ));
+            // Setting a body labels the request with the body's type; keep the client's.
+            match labelled {
+                Some(content_type) => {
+                    req.insert_header(CONTENT_TYPE, content_type.as_str());
+                }
+                None => {
+                    req.remove_header(CONTENT_TYPE);
+                }
+            }
+        }
+        Ok(next.run(req).await)
+    }
+}
+
+struct Capped {
+    inner: tide::Body,
+    left: usize,
+    limit: usize,
+}
+
+impl futures::AsyncRead for Capped {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<std::io::Result<usize>> {
+        // One byte more than what is left tells "at the limit" from "over it".
+        let max = buf.len().min(self.left + 1);
+        let Some(window) = buf.get_mut(..max) else {
+            return Poll::Ready(Ok(0));
+        };
+        let read = futures::ready!(Pin::new(&mut self.inner).poll_read(cx, window))?;
+        if read > self.left {
+            return Poll::Ready(Err(std::io::Error::other(TooLarge(self.limit))));
+        }
+        self.left -= read;
+        Poll::Ready(Ok(read))
     }
 }
 
@@ -181,9 +247,9 @@ mod tests {
 
     use tide::http::{Method, Url};
 
+    use adapter_resilience::{FixedCpu, ManualClock, ShedTicket};
+
     use super::*;
-    use crate::clock::ManualClock;
-    use crate::cpu::FixedCpu;
 
     async fn call(app: &tide::Server<()>, path: &str) -> tide::http::Response {
         let req =
@@ -239,7 +305,7 @@ mod tests {
     #[async_std::test]
     async fn a_slow_request_times_out_with_503() {
         let mut app = tide::new();
-        app.with(RequestTimeout::new(Duration::from_millis(20)));
+        app.with(RequestTimeout(Duration::from_millis(20)));
         app.at("/").get(|_| async {
             async_std::task::sleep(Duration::from_secs(3600)).await;
             Ok("never")
@@ -279,7 +345,7 @@ mod tests {
         let shedder = Arc::new(Shedder::new(cpu, Arc::new(clock), 900));
         // Enough in flight, for long enough, to be over the limit of a hot CPU.
         let mut held: Vec<_> = (0..50).map(|_| shedder.allow().unwrap()).collect();
-        held.drain(..10).for_each(crate::ShedTicket::fail);
+        held.drain(..10).for_each(ShedTicket::fail);
         let mut app = tide::new();
         app.with(LoadShedding::new(shedder));
         app.at("/").get(|_| async { Ok("ok") });
