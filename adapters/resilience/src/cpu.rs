@@ -1,10 +1,19 @@
-//! CPU usage as go-zero measures it (core/stat/usage.go, internal/cpu_linux.go): the process's
-//! cgroup CPU time against the machine's, every 250 ms, in per mille of the cgroup's CPU limit,
-//! smoothed as usage = 0.95 * previous + 0.05 * current.
+//! The CPU signal the shedder weighs: this process's own, never the host's. Sampled every
+//! 250 ms and smoothed as go-zero does (usage = 0.95 * previous + 0.05 * current), in per mille
+//! of the CPU this process may use.
+//!
+//! go-zero reads its cgroup hierarchy's root. In a container that is the container; on a host
+//! (cgroup v1, a VM without containers, a login session) it is every process there, and a busy
+//! database or load generator beside the service made it shed. Here the signal is one of:
+//! - **its own cgroup**, when one holds this process alone (a container, a systemd service): the
+//!   cgroup's CPU time against its quota, which is what throttles it;
+//! - **its own CPU time** otherwise (the host's root cgroup, a session shared with other
+//!   programs): user + system time from `/proc/self/stat`, against the cores it may use.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Recent CPU usage, per mille of what this process may use (0..=1000).
 pub trait CpuUsage: Send + Sync + 'static {
@@ -33,6 +42,8 @@ impl CpuUsage for FixedCpu {
 
 const SAMPLE_EVERY: Duration = Duration::from_millis(250);
 const BETA: f64 = 0.95;
+/// USER_HZ, the unit of /proc's CPU times, is 100 on every Linux build that matters.
+const NS_PER_TICK: u64 = 10_000_000;
 
 /// The sampler over /proc and the cgroup files, on a thread of its own.
 #[derive(Debug)]
@@ -41,21 +52,28 @@ pub struct ProcCpu {
 }
 
 impl ProcCpu {
-    /// Starts sampling. Where the files can't be read (not Linux), usage stays 0 and nothing
-    /// is ever shed.
+    /// Starts sampling this process's signal. Where the files can't be read (not Linux),
+    /// usage stays 0 and nothing is ever shed.
     pub fn start() -> Self {
+        let host = Host::this_process();
+        let signal = host.signal();
+        tracing::info!(
+            ?signal,
+            limit_cores = host.limit_cores(&signal),
+            "CPU signal for load shedding"
+        );
         let smoothed = Arc::new(AtomicU64::new(0));
         let shared = Arc::clone(&smoothed);
         let spawned = std::thread::Builder::new()
             .name("cpu-sampler".into())
             .spawn(move || {
-                let mut previous = Sample::read();
+                let mut previous = host.sample(&signal, Instant::now());
                 let mut usage = 0.0_f64;
                 loop {
                     std::thread::sleep(SAMPLE_EVERY);
-                    let current = Sample::read();
-                    if let (Some(before), Some(now)) = (previous, current) {
-                        usage = usage * BETA + now.per_mille_since(&before) * (1.0 - BETA);
+                    let current = host.sample(&signal, Instant::now());
+                    if let (Some(before), Some(now)) = (&previous, &current) {
+                        usage = usage * BETA + now.per_mille_since(before) * (1.0 - BETA);
                         shared.store(usage.round() as u64, Ordering::Relaxed);
                     }
                     previous = current;
@@ -74,222 +92,352 @@ impl CpuUsage for ProcCpu {
     }
 }
 
-/// One reading: CPU time this process's cgroup has used, and the machine's total, in ns.
+/// What the sampler weighs; chosen once, at start.
+#[derive(Debug, Clone, PartialEq)]
+enum Signal {
+    /// A cgroup holding this process alone: the directory of its CPU accounting.
+    OwnCgroup {
+        dir: PathBuf,
+        version: CgroupVersion,
+    },
+    /// This process's own user + system time.
+    ProcessTime,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CgroupVersion {
+    V1,
+    V2,
+}
+
+/// One reading: CPU time used so far, when, and the cores it may use.
 #[derive(Debug, Clone, Copy)]
 struct Sample {
     used_ns: u64,
-    machine_ns: u64,
-    cores: f64,
+    at: Instant,
     limit_cores: f64,
 }
 
 impl Sample {
-    fn read() -> Option<Self> {
-        let (machine_ns, cores) = machine_cpu()?;
-        // Read at every sample: a process can be moved to another cgroup while it runs.
-        let own = OwnCgroup::of_this_process();
-        let used_ns = cgroup_usage_ns(&own).or_else(process_usage_ns)?;
-        Some(Self {
-            used_ns,
-            machine_ns,
-            cores,
-            limit_cores: cgroup_limit_cores(&own).unwrap_or(cores).min(cores),
-        })
-    }
-
     fn per_mille_since(&self, before: &Self) -> f64 {
         let used = self.used_ns.saturating_sub(before.used_ns) as f64;
-        let total = self.machine_ns.saturating_sub(before.machine_ns) as f64;
-        if total <= 0.0 || self.limit_cores <= 0.0 {
+        let wall = self.at.saturating_duration_since(before.at).as_nanos() as f64;
+        if wall <= 0.0 || self.limit_cores <= 0.0 {
             return 0.0;
         }
-        (used * self.cores * 1000.0 / (total * self.limit_cores)).min(1000.0)
+        (used * 1000.0 / (wall * self.limit_cores)).min(1000.0)
     }
 }
 
-/// USER_HZ, the unit of /proc/stat, is 100 on every Linux build that matters.
-const NS_PER_TICK: u64 = 10_000_000;
-
-/// Total CPU time of the machine (all cores) and the number of cores, from /proc/stat.
-fn machine_cpu() -> Option<(u64, f64)> {
-    let stat = std::fs::read_to_string("/proc/stat").ok()?;
-    let mut lines = stat.lines();
-    let total: u64 = lines
-        .next()?
-        .strip_prefix("cpu ")?
-        .split_whitespace()
-        .filter_map(|n| n.parse::<u64>().ok())
-        .sum();
-    let cores = lines
-        .filter(|l| l.starts_with("cpu") && l.as_bytes().get(3).is_some_and(u8::is_ascii_digit))
-        .count();
-    Some((total * NS_PER_TICK, cores.max(1) as f64))
+/// The files the signal is read from: under `/` for this process, under a fixture in tests.
+#[derive(Debug, Clone)]
+struct Host {
+    root: PathBuf,
+    pid: u32,
+    /// Cores this process may run on (its affinity, and its quota rounded up).
+    cores: f64,
 }
 
-fn cgroup_usage_ns(own: &OwnCgroup) -> Option<u64> {
-    // cgroup v2, then v1.
-    if let Some(stat) = own.read(&own.unified, "cpu.stat") {
-        let usec = stat
-            .lines()
-            .find_map(|l| l.strip_prefix("usage_usec "))?
-            .trim()
-            .parse::<u64>()
-            .ok()?;
-        return Some(usec * 1000);
-    }
-    own.read(&own.cpuacct, "cpuacct/cpuacct.usage")?
-        .trim()
-        .parse()
-        .ok()
-}
-
-/// Where this process's own cgroup sits in each hierarchy, from `/proc/self/cgroup`. go-zero
-/// reads the hierarchies' roots, which inside a container (its own cgroup namespace) are the
-/// container's cgroup. On a host they are the whole machine: a url-api running as a systemd
-/// service, or beside its database and a load generator, would shed for their CPU too. So the
-/// process's own cgroup is read where it can be, and the root where it can't (a container
-/// without a cgroup namespace shows a path its mounts don't have).
-#[derive(Debug, Default, PartialEq, Eq)]
-struct OwnCgroup {
-    /// cgroup v2: the path under /sys/fs/cgroup.
-    unified: Option<String>,
-    /// cgroup v1: the path in the cpuacct hierarchy, and in the cpu one.
-    cpuacct: Option<String>,
-    cpu: Option<String>,
-}
-
-impl OwnCgroup {
-    fn of_this_process() -> Self {
-        std::fs::read_to_string("/proc/self/cgroup")
-            .map(|text| Self::parse(&text))
-            .unwrap_or_default()
+impl Host {
+    fn this_process() -> Self {
+        Self {
+            root: PathBuf::from("/"),
+            pid: std::process::id(),
+            cores: std::thread::available_parallelism().map_or(1.0, |n| n.get() as f64),
+        }
     }
 
-    /// Lines `ID:CONTROLLERS:PATH`; v2's has no controllers (`0::/path`).
-    fn parse(text: &str) -> Self {
-        let mut own = Self::default();
-        for line in text.lines() {
+    fn read(&self, path: &str) -> Option<String> {
+        std::fs::read_to_string(self.root.join(path.trim_start_matches('/'))).ok()
+    }
+
+    /// Its own cgroup if one holds this process alone, else its own CPU time.
+    fn signal(&self) -> Signal {
+        let cgroups = self.read("/proc/self/cgroup").unwrap_or_default();
+        let mut candidates = Vec::new();
+        for line in cgroups.lines() {
             let mut fields = line.splitn(3, ':');
             let (Some(_), Some(controllers), Some(path)) =
                 (fields.next(), fields.next(), fields.next())
             else {
                 continue;
             };
-            let path = Some(path.trim_end().to_owned());
+            let path = path.trim_end().trim_end_matches('/');
             if controllers.is_empty() {
-                own.unified = path;
-                continue;
-            }
-            for controller in controllers.split(',') {
-                match controller {
-                    "cpuacct" => own.cpuacct.clone_from(&path),
-                    "cpu" => own.cpu.clone_from(&path),
-                    _ => {}
-                }
+                candidates.push((format!("/sys/fs/cgroup{path}"), CgroupVersion::V2));
+            } else if controllers.split(',').any(|c| c == "cpuacct") {
+                // Without a cgroup namespace a container's v1 path is not under its mount,
+                // whose root is then the container's own cgroup.
+                candidates.push((format!("/sys/fs/cgroup/cpuacct{path}"), CgroupVersion::V1));
+                candidates.push(("/sys/fs/cgroup/cpuacct".to_owned(), CgroupVersion::V1));
             }
         }
-        own
-    }
-
-    /// `/sys/fs/cgroup/{hierarchy}{own path}/{file}` (hierarchy being the part of `file` before
-    /// its last `/`, for v1), or the hierarchy's root when that can't be read.
-    fn read(&self, own: &Option<String>, file: &str) -> Option<String> {
-        let (hierarchy, name) = file.rsplit_once('/').unwrap_or(("", file));
-        let root = format!("/sys/fs/cgroup/{hierarchy}");
-        own.as_deref()
-            .map(|path| format!("{root}{}/{name}", path.trim_end_matches('/')))
-            .and_then(|at| std::fs::read_to_string(at).ok())
-            .or_else(|| {
-                std::fs::read_to_string(format!("{}/{name}", root.trim_end_matches('/'))).ok()
+        candidates
+            .into_iter()
+            .find(|(dir, _)| self.holds_only_this_process(dir))
+            .map_or(Signal::ProcessTime, |(dir, version)| Signal::OwnCgroup {
+                dir: PathBuf::from(dir),
+                version,
             })
     }
-}
 
-/// Outside any readable cgroup: this process's own CPU time, from /proc/self/stat.
-fn process_usage_ns() -> Option<u64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the command name (which may contain spaces) start after the last ')'.
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let utime: u64 = fields.get(11)?.parse().ok()?;
-    let stime: u64 = fields.get(12)?.parse().ok()?;
-    Some((utime + stime) * NS_PER_TICK)
-}
-
-fn cgroup_limit_cores(own: &OwnCgroup) -> Option<f64> {
-    if let Some(max) = own.read(&own.unified, "cpu.max") {
-        let mut parts = max.split_whitespace();
-        let quota = parts.next()?.parse::<f64>().ok()?; // "max" (no limit) fails here
-        let period = parts.next()?.parse::<f64>().ok()?;
-        return (period > 0.0).then_some(quota / period);
+    fn holds_only_this_process(&self, dir: &str) -> bool {
+        self.read(&format!("{dir}/cgroup.procs"))
+            .is_some_and(|procs| {
+                let mut pids = procs.split_whitespace();
+                pids.next() == Some(self.pid.to_string().as_str()) && pids.next().is_none()
+            })
     }
-    let number = |file| own.read(&own.cpu, file)?.trim().parse::<f64>().ok();
-    let quota = number("cpu/cpu.cfs_quota_us")?;
-    let period = number("cpu/cpu.cfs_period_us")?;
-    (quota > 0.0 && period > 0.0).then_some(quota / period)
+
+    fn sample(&self, signal: &Signal, at: Instant) -> Option<Sample> {
+        Some(Sample {
+            used_ns: self.used_ns(signal)?,
+            at,
+            limit_cores: self.limit_cores(signal),
+        })
+    }
+
+    fn used_ns(&self, signal: &Signal) -> Option<u64> {
+        match signal {
+            Signal::OwnCgroup {
+                dir,
+                version: CgroupVersion::V2,
+            } => {
+                let stat = self.read(&format!("{}/cpu.stat", dir.display()))?;
+                let usec: u64 = stat
+                    .lines()
+                    .find_map(|l| l.strip_prefix("usage_usec "))?
+                    .trim()
+                    .parse()
+                    .ok()?;
+                Some(usec * 1000)
+            }
+            Signal::OwnCgroup {
+                dir,
+                version: CgroupVersion::V1,
+            } => self
+                .read(&format!("{}/cpuacct.usage", dir.display()))?
+                .trim()
+                .parse()
+                .ok(),
+            Signal::ProcessTime => {
+                let stat = self.read("/proc/self/stat")?;
+                // Fields after the command name (which may hold spaces) start after its ')'.
+                let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+                let utime: u64 = fields.get(11)?.parse().ok()?;
+                let stime: u64 = fields.get(12)?.parse().ok()?;
+                Some((utime + stime) * NS_PER_TICK)
+            }
+        }
+    }
+
+    /// The cores it may use: its own cgroup's quota where it has one (fractions count: half a
+    /// core is a limit), never more than the cores it may run on.
+    fn limit_cores(&self, signal: &Signal) -> f64 {
+        let quota = match signal {
+            Signal::OwnCgroup {
+                dir,
+                version: CgroupVersion::V2,
+            } => self
+                .read(&format!("{}/cpu.max", dir.display()))
+                .and_then(|max| {
+                    let mut parts = max.split_whitespace();
+                    // "max" (no limit) does not parse.
+                    let quota = parts.next()?.parse::<f64>().ok()?;
+                    let period = parts.next()?.parse::<f64>().ok()?;
+                    (period > 0.0).then_some(quota / period)
+                }),
+            Signal::OwnCgroup {
+                dir,
+                version: CgroupVersion::V1,
+            } => {
+                // The cpu hierarchy sits beside cpuacct (often the same, co-mounted).
+                let cpu_dir = dir.display().to_string().replacen("/cpuacct", "/cpu", 1);
+                let number = |file: &str| -> Option<f64> {
+                    self.read(&format!("{cpu_dir}/{file}"))?.trim().parse().ok()
+                };
+                match (number("cpu.cfs_quota_us"), number("cpu.cfs_period_us")) {
+                    (Some(quota), Some(period)) if quota > 0.0 && period > 0.0 => {
+                        Some(quota / period)
+                    }
+                    _ => None,
+                }
+            }
+            Signal::ProcessTime => None,
+        };
+        quota.map_or(self.cores, |quota| quota.min(self.cores))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// A fake `/` with the given files.
+    struct Fixture {
+        root: PathBuf,
+    }
+
+    impl Fixture {
+        fn new(files: &[(&str, &str)]) -> Self {
+            let root = std::env::temp_dir().join(format!(
+                "cpu-fixture-{}-{}",
+                std::process::id(),
+                rand::random::<u64>()
+            ));
+            for (path, text) in files {
+                let at = root.join(path.trim_start_matches('/'));
+                std::fs::create_dir_all(at.parent().unwrap()).unwrap();
+                std::fs::write(at, text).unwrap();
+            }
+            Self { root }
+        }
+
+        fn write(&self, path: &str, text: &str) {
+            std::fs::write(self.root.join(path.trim_start_matches('/')), text).unwrap();
+        }
+
+        fn host(&self, cores: f64) -> Host {
+            Host {
+                root: self.root.clone(),
+                pid: 4242,
+                cores,
+            }
+        }
+    }
+
+    impl Drop for Fixture {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.root);
+        }
+    }
+
+    /// `/proc/self/stat` with this much user and system time, in ticks of 10 ms.
+    fn stat(utime: u64, stime: u64) -> String {
+        format!("4242 (url api) S 1 4242 4242 0 -1 4194560 100 0 0 0 {utime} {stime} 0 0 20 0 8 0")
+    }
+
     #[test]
-    fn usage_is_per_mille_of_the_limit() {
-        let before = Sample {
-            used_ns: 0,
-            machine_ns: 0,
-            cores: 2.0,
-            limit_cores: 2.0,
-        };
-        // One core busy for a second on a two-core machine with no limit: half of it.
-        let after = Sample {
-            used_ns: 1_000_000_000,
-            machine_ns: 2_000_000_000,
-            ..before
-        };
-        assert!((after.per_mille_since(&before) - 500.0).abs() < 1e-9);
-        // The same with a one-core limit: all of it.
-        let limited = Sample {
-            limit_cores: 1.0,
-            ..after
-        };
-        assert!(
-            (limited.per_mille_since(&Sample {
-                limit_cores: 1.0,
-                ..before
-            }) - 1000.0)
-                .abs()
-                < 1e-9
+    fn on_the_hosts_root_cgroup_it_weighs_its_own_cpu_time_not_the_hosts() {
+        // cgroup v1 with everything at the root, as on this CI machine.
+        let host_usage = "1000000000000";
+        let fixture = Fixture::new(&[
+            ("/proc/self/cgroup", "2:cpuacct:/\n1:cpu:/\n0::/\n"),
+            ("/sys/fs/cgroup/cpuacct/cgroup.procs", "1\n77\n4242\n"),
+            ("/sys/fs/cgroup/cpuacct/cpuacct.usage", host_usage),
+            ("/proc/self/stat", &stat(100, 0)),
+        ]);
+        let host = fixture.host(2.0);
+        let signal = host.signal();
+        assert_eq!(signal, Signal::ProcessTime);
+        let start = Instant::now();
+        let before = host.sample(&signal, start).unwrap();
+
+        // A second later the host's other processes burned both cores; this one 0.1 s.
+        fixture.write("/sys/fs/cgroup/cpuacct/cpuacct.usage", "1002000000000");
+        fixture.write("/proc/self/stat", &stat(105, 5));
+        let after = host
+            .sample(&signal, start + Duration::from_secs(1))
+            .unwrap();
+
+        assert!((after.per_mille_since(&before) - 50.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn in_a_container_it_weighs_its_cgroup_against_the_quota() {
+        // cgroup v2 in its own namespace: the root is the container's, and holds this process.
+        let fixture = Fixture::new(&[
+            ("/proc/self/cgroup", "0::/\n"),
+            ("/sys/fs/cgroup/cgroup.procs", "4242\n"),
+            ("/sys/fs/cgroup/cpu.max", "50000 100000\n"),
+            (
+                "/sys/fs/cgroup/cpu.stat",
+                "usage_usec 1000000\nuser_usec 900000\n",
+            ),
+        ]);
+        let host = fixture.host(2.0);
+        let signal = host.signal();
+        assert!(matches!(
+            signal,
+            Signal::OwnCgroup {
+                version: CgroupVersion::V2,
+                ..
+            }
+        ));
+        assert!((host.limit_cores(&signal) - 0.5).abs() < 1e-9);
+        let start = Instant::now();
+        let before = host.sample(&signal, start).unwrap();
+
+        // Half a core for a second: all of a half-core quota.
+        fixture.write("/sys/fs/cgroup/cpu.stat", "usage_usec 1500000\n");
+        let after = host
+            .sample(&signal, start + Duration::from_secs(1))
+            .unwrap();
+
+        assert!((after.per_mille_since(&before) - 1000.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_cgroup_shared_with_other_processes_is_not_its_own() {
+        // A login session's scope, where the database and the load generator run too.
+        let fixture = Fixture::new(&[
+            ("/proc/self/cgroup", "0::/user.slice/session-3.scope\n"),
+            (
+                "/sys/fs/cgroup/user.slice/session-3.scope/cgroup.procs",
+                "4242\n5000\n",
+            ),
+            (
+                "/sys/fs/cgroup/user.slice/session-3.scope/cpu.stat",
+                "usage_usec 1\n",
+            ),
+        ]);
+        assert_eq!(fixture.host(2.0).signal(), Signal::ProcessTime);
+
+        // A systemd service of its own is.
+        let fixture = Fixture::new(&[
+            ("/proc/self/cgroup", "0::/system.slice/url-api.service\n"),
+            (
+                "/sys/fs/cgroup/system.slice/url-api.service/cgroup.procs",
+                "4242\n",
+            ),
+        ]);
+        assert_eq!(
+            fixture.host(2.0).signal(),
+            Signal::OwnCgroup {
+                dir: PathBuf::from("/sys/fs/cgroup/system.slice/url-api.service"),
+                version: CgroupVersion::V2,
+            }
         );
     }
 
     #[test]
-    fn finds_its_own_cgroup_in_each_version() {
-        let v1 = "12:pids:/system.slice/url-api.service\n\
-                  4:cpu,cpuacct:/system.slice/url-api.service\n\
-                  1:name=systemd:/system.slice/url-api.service\n";
+    fn a_v1_container_without_a_namespace_reads_its_mount() {
+        let fixture = Fixture::new(&[
+            ("/proc/self/cgroup", "4:cpu,cpuacct:/docker/abc\n"),
+            ("/sys/fs/cgroup/cpuacct/cgroup.procs", "4242\n"),
+            ("/sys/fs/cgroup/cpuacct/cpuacct.usage", "5"),
+            ("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", "150000"),
+            ("/sys/fs/cgroup/cpu/cpu.cfs_period_us", "100000"),
+        ]);
+        let host = fixture.host(4.0);
+        let signal = host.signal();
         assert_eq!(
-            OwnCgroup::parse(v1),
-            OwnCgroup {
-                unified: None,
-                cpuacct: Some("/system.slice/url-api.service".into()),
-                cpu: Some("/system.slice/url-api.service".into()),
+            signal,
+            Signal::OwnCgroup {
+                dir: PathBuf::from("/sys/fs/cgroup/cpuacct"),
+                version: CgroupVersion::V1,
             }
         );
-        let v2 = "0::/kubepods/pod1/abc\n";
-        assert_eq!(
-            OwnCgroup::parse(v2),
-            OwnCgroup {
-                unified: Some("/kubepods/pod1/abc".into()),
-                ..OwnCgroup::default()
-            }
-        );
-        // Inside a container with its own cgroup namespace: the root, as go-zero reads it.
-        assert_eq!(OwnCgroup::parse("0::/\n").unified.as_deref(), Some("/"));
+        assert!((host.limit_cores(&signal) - 1.5).abs() < 1e-9);
     }
 
     #[test]
     fn reads_this_machine() {
-        let sample = Sample::read().expect("/proc and a cgroup or /proc/self on Linux");
-        assert!(sample.cores >= 1.0 && sample.limit_cores > 0.0 && sample.machine_ns > 0);
+        let host = Host::this_process();
+        let signal = host.signal();
+        let sample = host
+            .sample(&signal, Instant::now())
+            .expect("/proc on Linux");
+        assert!(sample.limit_cores > 0.0, "{signal:?}");
     }
 }
