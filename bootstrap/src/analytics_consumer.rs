@@ -80,7 +80,7 @@ impl AnalyticsConsumer {
             telemetry::blocking_probe("kafka", consumer.brokers_check()),
             Probe::new("consumer", move || std::future::ready(progress())),
         ];
-        let dev_addr = telemetry::serve_dev(config.dev_addr, metrics, probes).await?;
+        let dev_addr = telemetry::serve_dev(config.common.dev_addr, metrics, probes).await?;
         Ok(Self { consumer, dev_addr })
     }
 

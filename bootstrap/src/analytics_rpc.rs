@@ -53,7 +53,7 @@ impl AnalyticsRpc {
             telemetry::database_probe(db),
             telemetry::listener_probe(addr),
         ];
-        let dev_addr = telemetry::serve_dev(config.dev_addr, metrics, probes).await?;
+        let dev_addr = telemetry::serve_dev(config.common.dev_addr, metrics, probes).await?;
         Ok(Self {
             listener,
             addr,

@@ -4,32 +4,33 @@
 use std::process::ExitCode;
 
 use crate::StartError;
-use crate::config::{ConfigError, ProcessEnv};
+use crate::config::{CommonConfig, ConfigError, ProcessEnv};
 use crate::logging::{self, Telemetry};
 
 /// Exit code for a configuration error (the process never started).
 pub const BAD_CONFIG: u8 = 2;
 
 /// Loads the configuration from the command line and the environment, and sets up logs and
-/// traces with its log filter and OTLP endpoint.
+/// traces from its common section.
 ///
 /// # Errors
 /// The exit code to return, once the error line is printed.
 pub fn configure<C>(
     binary: &'static str,
     load: impl FnOnce(Vec<String>, &ProcessEnv) -> Result<C, ConfigError>,
-    observability: impl FnOnce(&C) -> (&str, Option<&str>),
+    common: impl FnOnce(&C) -> &CommonConfig,
 ) -> Result<(C, Telemetry), ExitCode> {
     let args = std::env::args().skip(1).collect();
     let config = load(args, &ProcessEnv).map_err(|e| {
         eprintln!("{binary}: {e}");
         ExitCode::from(BAD_CONFIG)
     })?;
-    let (filter, otlp_endpoint) = observability(&config);
-    let telemetry = logging::init(binary, filter, otlp_endpoint).map_err(|e| {
-        eprintln!("{binary}: invalid configuration: {e}");
-        ExitCode::from(BAD_CONFIG)
-    })?;
+    let common = common(&config);
+    let telemetry = logging::init(binary, &common.log_filter, common.otlp_endpoint.as_deref())
+        .map_err(|e| {
+            eprintln!("{binary}: invalid configuration: {e}");
+            ExitCode::from(BAD_CONFIG)
+        })?;
     Ok((config, telemetry))
 }
 

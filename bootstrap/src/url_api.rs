@@ -114,7 +114,7 @@ impl UrlApi {
             telemetry::blocking_probe("kafka", move |timeout| checked.check_brokers(timeout)),
             telemetry::listener_probe(addr),
         ];
-        let dev_addr = telemetry::serve_dev(config.dev_addr, metrics, probes).await?;
+        let dev_addr = telemetry::serve_dev(config.common.dev_addr, metrics, probes).await?;
         Ok(Self {
             server,
             addr,

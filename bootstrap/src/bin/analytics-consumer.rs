@@ -11,7 +11,7 @@ use bootstrap::shutdown;
 async fn main() -> ExitCode {
     let (config, _telemetry) =
         match configure("analytics-consumer", AnalyticsConsumerConfig::load, |c| {
-            (&c.log_filter, c.otlp_endpoint.as_deref())
+            &c.common
         }) {
             Ok(config) => config,
             Err(code) => return code,

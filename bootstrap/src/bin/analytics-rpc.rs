@@ -9,12 +9,11 @@ use bootstrap::shutdown;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let (config, _telemetry) = match configure("analytics-rpc", AnalyticsRpcConfig::load, |c| {
-        (&c.log_filter, c.otlp_endpoint.as_deref())
-    }) {
-        Ok(config) => config,
-        Err(code) => return code,
-    };
+    let (config, _telemetry) =
+        match configure("analytics-rpc", AnalyticsRpcConfig::load, |c| &c.common) {
+            Ok(config) => config,
+            Err(code) => return code,
+        };
     let rpc = match started("analytics-rpc", AnalyticsRpc::build(config).await) {
         Ok(rpc) => rpc,
         Err(code) => return code,

@@ -28,9 +28,7 @@ fn main() -> ExitCode {
 }
 
 async fn serve() -> ExitCode {
-    let (config, _telemetry) = match configure("url-api", UrlApiConfig::load, |c| {
-        (&c.log_filter, c.otlp_endpoint.as_deref())
-    }) {
+    let (config, _telemetry) = match configure("url-api", UrlApiConfig::load, |c| &c.common) {
         Ok(config) => config,
         Err(code) => return code,
     };

@@ -1,11 +1,10 @@
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::sections::{DatabaseConfig, DatabaseFile, DevFile, KafkaConfig, otlp_endpoint};
-use super::{ConfigError, Env, Setting, log_filter, millis, parse_file, positive, read_file};
+use super::sections::{CommonConfig, CommonFile, DatabaseConfig, DatabaseFile, KafkaConfig};
+use super::{ConfigError, Env, Setting, millis, parse_file, positive, read_file};
 
 const BUILT_IN: &str = include_str!("../../etc/analytics-consumer.yaml");
 
@@ -24,11 +23,8 @@ pub struct AnalyticsConsumerConfig {
     pub database: DatabaseConfig,
     /// An mmdb country database; `None` counts every click's country as XX.
     pub geoip_database: Option<PathBuf>,
-    /// Where `/metrics` and `/healthz` are served.
-    pub dev_addr: SocketAddr,
-    /// Where traces are exported (OTLP/gRPC); `None`: not exported.
-    pub otlp_endpoint: Option<String>,
-    pub log_filter: String,
+    /// Dev server, logs and traces.
+    pub common: CommonConfig,
 }
 
 #[derive(Deserialize)]
@@ -37,8 +33,7 @@ struct File {
     kafka: KafkaFile,
     database: DatabaseFile,
     geoip: GeoIpFile,
-    dev: DevFile,
-    log: String,
+    common: CommonFile,
 }
 
 #[derive(Deserialize)]
@@ -114,9 +109,7 @@ impl AnalyticsConsumerConfig {
             stall_timeout: millis("kafka.stall_timeout_ms", file.kafka.stall_timeout_ms)?,
             database: file.database.load(env)?,
             geoip_database,
-            dev_addr: file.dev.load(env)?,
-            otlp_endpoint: otlp_endpoint(env)?,
-            log_filter: log_filter(env, file.log)?,
+            common: file.common.load(env)?,
         })
     }
 }

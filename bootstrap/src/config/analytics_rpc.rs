@@ -3,9 +3,9 @@ use std::net::SocketAddr;
 use serde::Deserialize;
 
 use super::sections::{
-    DatabaseConfig, DatabaseFile, DevFile, GuardsConfig, GuardsFile, otlp_endpoint,
+    CommonConfig, CommonFile, DatabaseConfig, DatabaseFile, GuardsConfig, GuardsFile,
 };
-use super::{ConfigError, Env, Setting, log_filter, parse_file, read_file};
+use super::{ConfigError, Env, Setting, parse_file, read_file};
 
 const BUILT_IN: &str = include_str!("../../etc/analytics-rpc.yaml");
 
@@ -15,29 +15,23 @@ pub struct AnalyticsRpcConfig {
     pub grpc_addr: SocketAddr,
     pub guards: GuardsConfig,
     pub database: DatabaseConfig,
-    /// Where `/metrics` and `/healthz` are served.
-    pub dev_addr: SocketAddr,
-    /// Where traces are exported (OTLP/gRPC); `None`: not exported.
-    pub otlp_endpoint: Option<String>,
-    pub log_filter: String,
+    /// Dev server, logs and traces.
+    pub common: CommonConfig,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
     grpc: GrpcFile,
+    guards: GuardsFile,
     database: DatabaseFile,
-    dev: DevFile,
-    log: String,
+    common: CommonFile,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct GrpcFile {
     addr: String,
-    timeout_ms: u64,
-    cpu_threshold: u64,
-    shedding: bool,
 }
 
 impl AnalyticsRpcConfig {
@@ -62,16 +56,9 @@ impl AnalyticsRpcConfig {
         let file: File = parse_file(name, text)?;
         Ok(Self {
             grpc_addr: Setting::new(env, "GRPC_ADDR", "grpc.addr", file.grpc.addr).socket_addr()?,
-            guards: GuardsFile {
-                timeout_ms: file.grpc.timeout_ms,
-                cpu_threshold: file.grpc.cpu_threshold,
-                shedding: file.grpc.shedding,
-            }
-            .load("grpc")?,
+            guards: file.guards.load()?,
             database: file.database.load(env)?,
-            dev_addr: file.dev.load(env)?,
-            otlp_endpoint: otlp_endpoint(env)?,
-            log_filter: log_filter(env, file.log)?,
+            common: file.common.load(env)?,
         })
     }
 }

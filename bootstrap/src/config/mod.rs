@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 
 pub use analytics_consumer::AnalyticsConsumerConfig;
 pub use analytics_rpc::AnalyticsRpcConfig;
-pub use sections::{DatabaseConfig, GuardsConfig, KafkaConfig};
+pub use sections::{CommonConfig, DatabaseConfig, GuardsConfig, KafkaConfig};
 pub use url_api::UrlApiConfig;
 
 /// A setting that can't be used: where it came from and what is wrong with it.
@@ -223,13 +223,6 @@ fn positive(key: &str, value: u64) -> Result<u64, ConfigError> {
 
 fn millis(key: &str, value: u64) -> Result<Duration, ConfigError> {
     positive(key, value).map(Duration::from_millis)
-}
-
-fn log_filter(env: &impl Env, file_value: String) -> Result<String, ConfigError> {
-    let setting = Setting::new(env, "RUST_LOG", "log", file_value);
-    tracing_subscriber::EnvFilter::try_new(&setting.value)
-        .map_err(|e| setting.error(format!("'{}' is not a log filter ({e})", setting.value)))?;
-    Ok(setting.value)
 }
 
 #[cfg(test)]

@@ -42,11 +42,13 @@ impl DatabaseFile {
     }
 }
 
-/// The guard settings as a server's section of the file has them.
+/// The `guards` section of a server's file.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct GuardsFile {
-    pub(super) timeout_ms: u64,
-    pub(super) cpu_threshold: u64,
-    pub(super) shedding: bool,
+    timeout_ms: u64,
+    cpu_threshold: u64,
+    shedding: bool,
 }
 
 /// A server's inbound guards (go-zero's defaults in the shipped files).
@@ -61,15 +63,15 @@ pub struct GuardsConfig {
 }
 
 impl GuardsFile {
-    pub(super) fn load(self, section: &str) -> Result<GuardsConfig, ConfigError> {
+    pub(super) fn load(self) -> Result<GuardsConfig, ConfigError> {
         if !(1..=999).contains(&self.cpu_threshold) {
             return Err(ConfigError::new(
-                format!("{section}.cpu_threshold"),
+                "guards.cpu_threshold",
                 "must be between 1 and 999 (per mille of the CPU limit)",
             ));
         }
         Ok(GuardsConfig {
-            timeout: millis(&format!("{section}.timeout_ms"), self.timeout_ms)?,
+            timeout: millis("guards.timeout_ms", self.timeout_ms)?,
             cpu_threshold: self.cpu_threshold,
             shedding: self.shedding,
         })
@@ -114,22 +116,40 @@ impl KafkaConfig {
     }
 }
 
-/// The `dev` section every binary has: where `/metrics` and `/healthz` are served.
+/// The `common` section every binary's file has, loaded the same way for all three.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct DevFile {
-    addr: String,
+pub(super) struct CommonFile {
+    dev_addr: String,
+    log: String,
 }
 
-impl DevFile {
-    /// `dev.addr`, or `DEV_ADDR`.
-    pub(super) fn load(self, env: &impl Env) -> Result<std::net::SocketAddr, ConfigError> {
-        Setting::new(env, "DEV_ADDR", "dev.addr", self.addr).socket_addr()
+/// What every binary needs alike: where its dev server listens, what it logs, and where its
+/// traces go.
+#[derive(Debug, Clone)]
+pub struct CommonConfig {
+    /// Where `/metrics` and `/healthz` are served (`DEV_ADDR`).
+    pub dev_addr: std::net::SocketAddr,
+    /// `RUST_LOG`'s syntax.
+    pub log_filter: String,
+    /// Where traces are exported (OTLP/gRPC, `OTEL_EXPORTER_OTLP_ENDPOINT`); `None`: not
+    /// exported.
+    pub otlp_endpoint: Option<String>,
+}
+
+impl CommonFile {
+    pub(super) fn load(self, env: &impl Env) -> Result<CommonConfig, ConfigError> {
+        Ok(CommonConfig {
+            dev_addr: Setting::new(env, "DEV_ADDR", "common.dev_addr", self.dev_addr)
+                .socket_addr()?,
+            log_filter: log_filter(env, self.log)?,
+            otlp_endpoint: otlp_endpoint(env)?,
+        })
     }
 }
 
 /// `OTEL_EXPORTER_OTLP_ENDPOINT`: where to export traces; unset, none are exported.
-pub(super) fn otlp_endpoint(env: &impl Env) -> Result<Option<String>, ConfigError> {
+fn otlp_endpoint(env: &impl Env) -> Result<Option<String>, ConfigError> {
     match env.var("OTEL_EXPORTER_OTLP_ENDPOINT") {
         None => Ok(None),
         Some(value) if value.is_empty() => Ok(None),
@@ -137,4 +157,12 @@ pub(super) fn otlp_endpoint(env: &impl Env) -> Result<Option<String>, ConfigErro
             .http_url()
             .map(|url| Some(url.to_string())),
     }
+}
+
+/// `common.log` (or `RUST_LOG`), checked as a filter.
+fn log_filter(env: &impl Env, file_value: String) -> Result<String, ConfigError> {
+    let setting = Setting::new(env, "RUST_LOG", "common.log", file_value);
+    tracing_subscriber::EnvFilter::try_new(&setting.value)
+        .map_err(|e| setting.error(format!("'{}' is not a log filter ({e})", setting.value)))?;
+    Ok(setting.value)
 }

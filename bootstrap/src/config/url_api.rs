@@ -6,9 +6,9 @@ use adapter_http::ClientTimeouts;
 use serde::Deserialize;
 
 use super::sections::{
-    DatabaseConfig, DatabaseFile, DevFile, GuardsConfig, GuardsFile, KafkaConfig, otlp_endpoint,
+    CommonConfig, CommonFile, DatabaseConfig, DatabaseFile, GuardsConfig, GuardsFile, KafkaConfig,
 };
-use super::{ConfigError, Env, Setting, log_filter, millis, parse_file, positive, read_file};
+use super::{ConfigError, Env, Setting, millis, parse_file, positive, read_file};
 
 const BUILT_IN: &str = include_str!("../../etc/url-api.yaml");
 
@@ -35,23 +35,20 @@ pub struct UrlApiConfig {
     pub analytics_rpc_url: String,
     /// How long `GET /api/v1/links/{code}` waits for the click count.
     pub analytics_timeout: Duration,
-    /// Where `/metrics` and `/healthz` are served.
-    pub dev_addr: SocketAddr,
-    /// Where traces are exported (OTLP/gRPC); `None`: not exported.
-    pub otlp_endpoint: Option<String>,
-    pub log_filter: String,
+    /// Dev server, logs and traces.
+    pub common: CommonConfig,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
     http: HttpFile,
+    guards: GuardsFile,
     database: DatabaseFile,
     kafka: UrlApiKafkaFile,
     cache: CacheFile,
     analytics: AnalyticsFile,
-    dev: DevFile,
-    log: String,
+    common: CommonFile,
 }
 
 #[derive(Deserialize)]
@@ -87,9 +84,6 @@ struct HttpFile {
     idle_timeout_ms: u64,
     trust_proxy_headers: bool,
     max_conns: u64,
-    timeout_ms: u64,
-    cpu_threshold: u64,
-    shedding: bool,
 }
 
 impl UrlApiConfig {
@@ -128,12 +122,7 @@ impl UrlApiConfig {
             trust_proxy_headers: file.http.trust_proxy_headers,
             max_conns: usize::try_from(positive("http.max_conns", file.http.max_conns)?)
                 .unwrap_or(usize::MAX),
-            guards: GuardsFile {
-                timeout_ms: file.http.timeout_ms,
-                cpu_threshold: file.http.cpu_threshold,
-                shedding: file.http.shedding,
-            }
-            .load("http")?,
+            guards: file.guards.load()?,
             database: file.database.load(env)?,
             kafka: KafkaConfig::load(env, file.kafka.brokers, file.kafka.topic)?,
             cache: CacheSettings {
@@ -150,9 +139,7 @@ impl UrlApiConfig {
             .http_url()?
             .to_string(),
             analytics_timeout: millis("analytics.timeout_ms", file.analytics.timeout_ms)?,
-            dev_addr: file.dev.load(env)?,
-            otlp_endpoint: otlp_endpoint(env)?,
-            log_filter: log_filter(env, file.log)?,
+            common: file.common.load(env)?,
         })
     }
 }
@@ -184,7 +171,7 @@ mod tests {
             config.database.pool.url,
             "postgres://postgres:postgres@localhost:5432/shortener"
         );
-        assert_eq!(config.log_filter, "info");
+        assert_eq!(config.common.log_filter, "info");
     }
 
     #[test]
@@ -202,7 +189,7 @@ mod tests {
         assert_eq!(config.http_addr, "127.0.0.1:0".parse().unwrap());
         assert_eq!(config.base_url, "https://sho.rt");
         assert_eq!(config.database.pool.url, "postgres://u:p@db:5432/x");
-        assert_eq!(config.log_filter, "debug,sqlx=warn");
+        assert_eq!(config.common.log_filter, "debug,sqlx=warn");
     }
 
     #[rstest]
