@@ -235,7 +235,11 @@ async fn content_length_with_transfer_encoding_smuggles_nothing() {
     let reply = exchange(app.addr, request.into_bytes()).await;
 
     let got = responses(&reply.bytes);
-    assert_eq!(got.len(), 1, "one response, none to the smuggled request: {got:?}");
+    assert_eq!(
+        got.len(),
+        1,
+        "one response, none to the smuggled request: {got:?}"
+    );
     assert_eq!(got[0].0, "HTTP/1.1 400 Bad Request");
     assert!(got[0].1.contains("malformed-json"), "{got:?}");
     assert!(reply.closed);

@@ -32,6 +32,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use integration_tests::metrics::samples;
+use integration_tests::nginx::Nginx;
 use integration_tests::private::{PrivateKafka, PrivatePostgres};
 use integration_tests::process::{self, Log, Service};
 use report::{Report, Row};
@@ -102,16 +103,31 @@ async fn main() {
         prefix: 'w',
         count: plan.warm_links,
     };
-    let (hyper, tide) = {
+    let (hyper, tide, nginx_hyper) = {
         let hyper_server = LimitServer::start("hyper");
         let hyper = wrk::run(&hyper_server.addr, &warm, plan.run);
+        // nginx's default proxying (HTTP/1.0 upstream, a connection per request) costs what it
+        // costs: url-api behind nginx is measured against the same nginx before bare hyper.
+        let nginx_hyper = {
+            let nginx = Nginx::start(hyper_server.addr.parse().expect("an address"));
+            wrk::run(&nginx.addr, &warm, plan.run)
+        };
         let tide_server = LimitServer::start("tide");
         let tide = wrk::run(&tide_server.addr, &warm, plan.run);
         rss.push(("limit: hyper".to_owned(), hyper_server.peak_rss_mib()));
         rss.push(("limit: tide".to_owned(), tide_server.peak_rss_mib()));
-        (hyper, tide)
+        (hyper, tide, nginx_hyper)
     };
     rows.push(http_row("limit: bare hyper, 302", hyper, vec![], ""));
+    rows.push(http_row(
+        "limit: nginx (default proxy) before bare hyper, 302",
+        nginx_hyper,
+        vec![(
+            "hyper".into(),
+            nginx_hyper.requests_per_s / hyper.requests_per_s,
+        )],
+        "one nginx worker, HTTP/1.0 and a new connection per request upstream",
+    ));
     rows.push(http_row(
         "limit: bare tide, 302",
         tide,
@@ -177,6 +193,27 @@ async fn main() {
             "{warm_refused} refused by the guards; publishing to Kafka, metrics, access logs \
              and every guard on"
         ),
+    ));
+
+    step("redirect, warm, behind nginx with its default proxy settings");
+    let behind_nginx = {
+        let nginx = Nginx::start(api.addr().parse().expect("an address"));
+        wrk::run(&nginx.addr, &warm, plan.run)
+    };
+    rows.push(http_row(
+        "redirect, warm, behind nginx",
+        behind_nginx,
+        vec![
+            (
+                "nginx before bare hyper".into(),
+                behind_nginx.requests_per_s / nginx_hyper.requests_per_s,
+            ),
+            (
+                "url-api direct".into(),
+                behind_nginx.requests_per_s / redirect_warm.requests_per_s,
+            ),
+        ],
+        "",
     ));
 
     step("redirect, cold: uniformly random codes, mostly cache misses");
