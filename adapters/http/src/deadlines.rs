@@ -17,7 +17,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_io::Timer;
 use futures::task::AtomicWaker;
@@ -79,6 +79,10 @@ enum Waiting {
 }
 
 /// A connection's stream, whose reads fail with `TimedOut` once a deadline has passed.
+///
+/// The timer is armed lazily, only when a read has to wait, and is left alone while the
+/// deadline only moves later: a busy keep-alive connection re-arms it about once an idle timeout
+/// rather than at every request (a timer change is a lock and a reactor wake-up in async-io).
 pub(crate) struct TimedStream<S> {
     inner: S,
     timeouts: ClientTimeouts,
@@ -86,6 +90,10 @@ pub(crate) struct TimedStream<S> {
     /// `answering`'s value when this stream last looked.
     seen: u64,
     waiting: Waiting,
+    /// When the current wait ends; `None` while a request is answered.
+    deadline: Option<Instant>,
+    /// When `timer` fires; `None` when it is not armed.
+    armed: Option<Instant>,
     timer: Timer,
 }
 
@@ -97,7 +105,9 @@ impl<S> TimedStream<S> {
             answering,
             seen: 0,
             waiting: Waiting::ForHead,
-            timer: Timer::after(timeouts.header),
+            deadline: Some(Instant::now() + timeouts.header),
+            armed: None,
+            timer: Timer::never(),
         }
     }
 
@@ -107,11 +117,32 @@ impl<S> TimedStream<S> {
         let now = self.answering.now();
         if now % 2 == 1 {
             self.waiting = Waiting::Nothing;
+            self.deadline = None;
         } else if now != self.seen {
             self.waiting = Waiting::ForRequest;
-            self.timer.set_after(self.timeouts.idle);
+            self.deadline = Some(Instant::now() + self.timeouts.idle);
         }
         self.seen = now;
+    }
+
+    /// Whether `deadline` has passed; if not, the timer will wake this task by then.
+    fn expired(&mut self, cx: &mut Context<'_>, deadline: Instant) -> bool {
+        loop {
+            if self.armed.is_none_or(|armed| armed > deadline) {
+                self.timer.set_at(deadline);
+                self.armed = Some(deadline);
+            }
+            match Pin::new(&mut self.timer).poll(cx) {
+                Poll::Pending => return false,
+                Poll::Ready(_) => {
+                    self.armed = None;
+                    if Instant::now() >= deadline {
+                        return true;
+                    }
+                    // It fired for an earlier deadline since moved later: arm it again.
+                }
+            }
+        }
     }
 }
 
@@ -127,12 +158,12 @@ impl<S: futures::AsyncRead + Unpin> futures::AsyncRead for TimedStream<S> {
         match read {
             Poll::Ready(Ok(n)) if n > 0 && self.waiting == Waiting::ForRequest => {
                 self.waiting = Waiting::ForHead;
-                let header = self.timeouts.header;
-                self.timer.set_after(header);
+                self.deadline = Some(Instant::now() + self.timeouts.header);
             }
             Poll::Pending
-                if self.waiting != Waiting::Nothing
-                    && Pin::new(&mut self.timer).poll(cx).is_ready() =>
+                if self
+                    .deadline
+                    .is_some_and(|deadline| self.expired(cx, deadline)) =>
             {
                 let what = match self.waiting {
                     Waiting::ForRequest => "idle connection timed out",
@@ -166,8 +197,6 @@ impl<S: futures::AsyncWrite + Unpin> futures::AsyncWrite for TimedStream<S> {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Instant;
-
     use futures::AsyncReadExt;
     use futures::io::Cursor;
 
@@ -237,6 +266,31 @@ mod tests {
         // A timer never fires early: this bound can't flake.
         assert!(
             started.elapsed() >= TIMEOUTS.idle,
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[async_std::test]
+    async fn a_request_answered_meanwhile_moves_the_idle_deadline_later() {
+        let answering = Answering::default();
+        let mut kept = stream(b"GET / HTTP/1.1\r\n\r\n", &answering);
+        let mut buf = [0; 64];
+        assert!(kept.read(&mut buf).await.unwrap() > 0);
+        drop(answering.begin());
+        let started = Instant::now();
+        // Another request is answered before the first idle deadline: the wait starts again.
+        let later = answering.clone();
+        async_std::task::spawn(async move {
+            async_std::task::sleep(TIMEOUTS.idle / 2).await;
+            drop(later.begin());
+        });
+
+        let e = read_until_error(&mut kept).await;
+
+        assert_eq!(e.to_string(), "idle connection timed out");
+        assert!(
+            started.elapsed() >= TIMEOUTS.idle * 3 / 2,
             "{:?}",
             started.elapsed()
         );
