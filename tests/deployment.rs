@@ -63,7 +63,7 @@ fn prometheus_scrapes_each_service_on_its_dev_port() {
         ),
     ] {
         let config: Value = serde_yaml_ng::from_str(config).unwrap();
-        let addr = config["dev"]["addr"].as_str().unwrap();
+        let addr = config["common"]["dev_addr"].as_str().unwrap();
         let port = addr.rsplit(':').next().unwrap();
         let target = format!("\"{service}:{port}\"");
         assert!(
