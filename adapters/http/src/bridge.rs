@@ -169,3 +169,60 @@ pub(crate) async fn response(mut res: tide_http::Response) -> Response<Full<Byte
         failed
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use hyper::HeaderMap;
+    use rstest::rstest;
+
+    use super::*;
+
+    const LOCAL: &str = "10.0.0.5:8080";
+
+    fn host_of(target: &str, host: Option<&[u8]>, version: Version) -> Result<String, String> {
+        let uri: hyper::Uri = target.parse().unwrap();
+        let mut headers = HeaderMap::new();
+        if let Some(host) = host {
+            headers.insert(HOST, HeaderValue::from_bytes(host).unwrap());
+        }
+        authority(&uri, &headers, version, LOCAL.parse().unwrap())
+            .map_err(|problem| problem.detail().to_owned())
+    }
+
+    #[rstest]
+    #[case("/x", Some(&b"sho.rt"[..]), Version::HTTP_11, "sho.rt")]
+    #[case("/x", Some(&b"sho.rt:8080"[..]), Version::HTTP_11, "sho.rt:8080")]
+    #[case("/x", Some(&b"[::1]:8080"[..]), Version::HTTP_11, "[::1]:8080")]
+    // An absolute-form target names the host itself (RFC 9112 §3.2.2).
+    #[case("http://sho.rt/x", Some(&b"other"[..]), Version::HTTP_11, "sho.rt")]
+    // HTTP/1.0 may leave Host out: this server's address stands in.
+    #[case("/x", None, Version::HTTP_10, LOCAL)]
+    fn the_host_is_taken_from_the_request(
+        #[case] target: &str,
+        #[case] host: Option<&[u8]>,
+        #[case] version: Version,
+        #[case] expected: &str,
+    ) {
+        assert_eq!(host_of(target, host, version).as_deref(), Ok(expected));
+    }
+
+    #[rstest]
+    #[case(None, "an HTTP/1.1 request must carry a Host header")]
+    #[case(Some(&b""[..]), "the Host header must be a host name or address, with an optional port")]
+    // What would change the path tide routes on, once in the URL.
+    #[case(Some(&b"sho.rt/admin?"[..]), "the Host header must be a host name or address, with an optional port")]
+    #[case(Some(&b"sho.rt#x"[..]), "the Host header must be a host name or address, with an optional port")]
+    #[case(Some(&b"u@sho.rt"[..]), "the Host header must be a host name or address, with an optional port")]
+    fn an_unusable_host_is_refused(#[case] host: Option<&[u8]>, #[case] reason: &str) {
+        assert_eq!(
+            host_of("/x", host, Version::HTTP_11),
+            Err(reason.to_owned())
+        );
+    }
+
+    #[test]
+    fn header_bytes_above_ascii_become_question_marks() {
+        let value = HeaderValue::from_bytes(b"caf\xe9 \xff/1.0").unwrap();
+        assert_eq!(ascii(&value), "caf? ?/1.0");
+    }
+}
