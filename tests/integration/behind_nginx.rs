@@ -3,6 +3,7 @@
 
 use integration_tests::nginx::Nginx;
 use integration_tests::postgres::TestDatabase;
+use integration_tests::wait;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -50,7 +51,17 @@ async fn shorten_follow_and_list_through_a_default_nginx() {
     let page: Value = res.json().await.unwrap();
     assert_eq!(page["links"][0]["short_code"], code.as_str());
 
-    let log = nginx.access_log();
-    assert_eq!(log.lines().count(), 3, "nginx proxied every request: {log}");
+    // nginx logs a request once it has finished it, which can be just after the client has
+    // its response.
+    let nginx = &nginx;
+    wait::until(
+        "nginx's access log of the three requests",
+        100,
+        || async move {
+            let log = nginx.access_log();
+            (log.lines().count() == 3).then_some(())
+        },
+    )
+    .await;
     app.stop().await;
 }
