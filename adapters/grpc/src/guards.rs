@@ -10,8 +10,6 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use http::{Request, Response};
-use opentelemetry::KeyValue;
-use opentelemetry::metrics::Counter;
 use tonic::body::Body;
 use tonic::{Code, Status};
 use tower_layer::Layer;
@@ -97,23 +95,14 @@ where
     }
 }
 
-/// Sheds calls while the CPU is overloaded: RESOURCE_EXHAUSTED "service overloaded".
+/// Sheds calls while the CPU is overloaded (see [`Shedder`], which counts what it sheds):
+/// RESOURCE_EXHAUSTED "service overloaded".
 #[derive(Debug, Clone)]
-pub(crate) struct Shedding {
-    shedder: Arc<Shedder>,
-    dropped: Counter<u64>,
-}
+pub(crate) struct Shedding(Arc<Shedder>);
 
 impl Shedding {
     pub(crate) fn layer(shedder: Arc<Shedder>) -> AdmissionLayer<Self> {
-        AdmissionLayer::new(Self {
-            shedder,
-            // `load_shedding_dropped_total{server}`, as the HTTP server counts its own.
-            dropped: opentelemetry::global::meter("guards")
-                .u64_counter("load_shedding_dropped")
-                .with_description("Requests refused by the adaptive load shedder.")
-                .build(),
-        })
+        AdmissionLayer::new(Self(shedder))
     }
 }
 
@@ -121,10 +110,9 @@ impl Admission for Shedding {
     type Ticket = ShedTicket;
 
     fn admit(&self, _method: &str) -> Result<ShedTicket, Status> {
-        self.shedder.allow().map_err(|_| {
-            self.dropped.add(1, &[KeyValue::new("server", "grpc")]);
-            Status::resource_exhausted("service overloaded")
-        })
+        self.0
+            .allow()
+            .map_err(|_| Status::resource_exhausted("service overloaded"))
     }
 
     /// As go-zero: only a call that ran out of time counts as lacking capacity.
@@ -372,6 +360,7 @@ mod tests {
     fn shedding_answers_resource_exhausted() {
         rt().block_on(async {
             let shedder = Arc::new(Shedder::new(
+                "grpc",
                 Arc::new(FixedCpu::new(1000)),
                 Arc::new(ManualClock::default()),
                 900,

@@ -60,7 +60,7 @@ pub async fn serve(
     };
     let shedder = limits
         .shed_above_cpu
-        .map(|threshold| Arc::new(Shedder::for_this_process(threshold)));
+        .map(|threshold| Arc::new(Shedder::for_this_process("grpc", threshold)));
     let clock: Arc<dyn Monotonic> = Arc::new(MonotonicClock::new());
     let random: Arc<dyn Random> = Arc::new(ThreadRandom);
     tonic::transport::Server::builder()

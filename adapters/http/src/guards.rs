@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use adapter_resilience::Shedder;
 use futures::FutureExt;
-use opentelemetry::KeyValue;
 use opentelemetry::metrics::Counter;
 use tide::http::headers::CONTENT_TYPE;
 use tide::utils::async_trait;
@@ -75,31 +74,15 @@ impl<S: Clone + Send + Sync + 'static> Middleware<S> for MaxConns {
     }
 }
 
-/// Sheds requests while the CPU is overloaded (see [`Shedder`]); 503 when it does.
+/// Sheds requests while the CPU is overloaded (see [`Shedder`], which counts what it sheds);
+/// 503 when it does.
 #[derive(Debug)]
-pub(crate) struct LoadShedding {
-    shedder: Arc<Shedder>,
-    dropped: Counter<u64>,
-}
-
-impl LoadShedding {
-    pub(crate) fn new(shedder: Arc<Shedder>) -> Self {
-        Self {
-            shedder,
-            // `load_shedding_dropped_total{server}`: go-zero only logs them.
-            dropped: opentelemetry::global::meter("guards")
-                .u64_counter("load_shedding_dropped")
-                .with_description("Requests refused by the adaptive load shedder.")
-                .build(),
-        }
-    }
-}
+pub(crate) struct LoadShedding(pub(crate) Arc<Shedder>);
 
 #[async_trait]
 impl<S: Clone + Send + Sync + 'static> Middleware<S> for LoadShedding {
     async fn handle(&self, req: Request<S>, next: Next<'_, S>) -> tide::Result {
-        let Ok(ticket) = self.shedder.allow() else {
-            self.dropped.add(1, &[KeyValue::new("server", "http")]);
+        let Ok(ticket) = self.0.allow() else {
             return Ok(unavailable(
                 "overloaded",
                 "the server is overloaded; try again shortly",
@@ -342,12 +325,12 @@ mod tests {
     async fn shedding_refuses_with_503_when_the_shedder_says_so() {
         let cpu = Arc::new(FixedCpu::new(1000));
         let clock = ManualClock::default();
-        let shedder = Arc::new(Shedder::new(cpu, Arc::new(clock), 900));
+        let shedder = Arc::new(Shedder::new("http", cpu, Arc::new(clock), 900));
         // Enough in flight, for long enough, to be over the limit of a hot CPU.
         let mut held: Vec<_> = (0..50).map(|_| shedder.allow().unwrap()).collect();
         held.drain(..10).for_each(ShedTicket::fail);
         let mut app = tide::new();
-        app.with(LoadShedding::new(shedder));
+        app.with(LoadShedding(shedder));
         app.at("/").get(|_| async { Ok("ok") });
 
         let res = call(&app, "/").await;

@@ -27,8 +27,8 @@ pub(crate) fn app(links: Arc<dyn Links>, settings: HttpSettings) -> tide::Server
     app.with(MaxConns::new(limits.max_conns));
     // While this process's CPU is over the threshold, sheds what it can't finish.
     if let Some(threshold) = limits.shed_above_cpu {
-        app.with(LoadShedding::new(Arc::new(Shedder::for_this_process(
-            threshold,
+        app.with(LoadShedding(Arc::new(Shedder::for_this_process(
+            "http", threshold,
         ))));
     }
     // A request taking longer than the timeout gets 503.

@@ -7,6 +7,9 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use opentelemetry::KeyValue;
+use opentelemetry::metrics::Counter;
+
 use crate::clock::Monotonic;
 use crate::cpu::CpuUsage;
 use crate::window::RollingWindow;
@@ -41,6 +44,10 @@ impl std::fmt::Display for Overloaded {
 impl std::error::Error for Overloaded {}
 
 pub struct Shedder {
+    /// Which server it guards, as its refusals are labelled (`server="http"`).
+    server: &'static str,
+    /// `load_shedding_dropped_total{server}`: go-zero only logs them.
+    dropped: Counter<u64>,
     cpu: Arc<dyn CpuUsage>,
     clock: Arc<dyn Monotonic>,
     /// Per mille of the CPU limit (go-zero's default 900).
@@ -55,6 +62,7 @@ pub struct Shedder {
 impl std::fmt::Debug for Shedder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Shedder")
+            .field("server", &self.server)
             .field("threshold", &self.threshold)
             .field("flying", &self.flying)
             .finish_non_exhaustive()
@@ -62,8 +70,20 @@ impl std::fmt::Debug for Shedder {
 }
 
 impl Shedder {
-    pub fn new(cpu: Arc<dyn CpuUsage>, clock: Arc<dyn Monotonic>, threshold: u64) -> Self {
+    /// A shedder for `server` (the label of its refusals), instruments from the global meter
+    /// provider: install it first.
+    pub fn new(
+        server: &'static str,
+        cpu: Arc<dyn CpuUsage>,
+        clock: Arc<dyn Monotonic>,
+        threshold: u64,
+    ) -> Self {
         Self {
+            server,
+            dropped: opentelemetry::global::meter("guards")
+                .u64_counter("load_shedding_dropped")
+                .with_description("Requests refused by the adaptive load shedder.")
+                .build(),
             cpu,
             clock,
             threshold,
@@ -75,9 +95,10 @@ impl Shedder {
         }
     }
 
-    /// The process's shedder: CPU sampled from /proc and the cgroup, real clock.
-    pub fn for_this_process(threshold: u64) -> Self {
+    /// The process's shedder for `server`: CPU sampled from /proc and the cgroup, real clock.
+    pub fn for_this_process(server: &'static str, threshold: u64) -> Self {
         Self::new(
+            server,
             Arc::new(crate::cpu::ProcCpu::start()),
             Arc::new(crate::clock::MonotonicClock::new()),
             threshold,
@@ -88,10 +109,11 @@ impl Shedder {
     /// untold, it counts as failed (no response time recorded).
     ///
     /// # Errors
-    /// [`Overloaded`] when the request is shed.
+    /// [`Overloaded`] when the request is shed (and counted).
     pub fn allow(self: &Arc<Self>) -> Result<ShedTicket, Overloaded> {
         if self.should_drop() {
             self.dropped_recently.store(true, Ordering::SeqCst);
+            self.dropped.add(1, &[KeyValue::new("server", self.server)]);
             return Err(Overloaded);
         }
         self.flying.fetch_add(1, Ordering::SeqCst);
@@ -212,7 +234,12 @@ mod tests {
     use crate::cpu::FixedCpu;
 
     fn shedder(clock: &ManualClock, cpu: &Arc<FixedCpu>) -> Arc<Shedder> {
-        Arc::new(Shedder::new(cpu.clone(), Arc::new(clock.clone()), 900))
+        Arc::new(Shedder::new(
+            "test",
+            cpu.clone(),
+            Arc::new(clock.clone()),
+            900,
+        ))
     }
 
     #[rstest]
