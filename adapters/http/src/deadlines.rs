@@ -68,13 +68,14 @@ impl Drop for AnsweringGuard {
     }
 }
 
+/// What a connection waits for from its client, and until when.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Waiting {
-    /// For the first byte of the next request (the idle deadline is running).
-    ForRequest,
-    /// For the rest of a request's head (the header deadline is running).
-    ForHead,
-    /// For nothing: a request is being answered.
+    /// The first byte of the next request, until the idle deadline.
+    ForRequest(Instant),
+    /// The rest of a request's head, until the header deadline.
+    ForHead(Instant),
+    /// Nothing: a request is being answered.
     Nothing,
 }
 
@@ -90,8 +91,6 @@ pub(crate) struct TimedStream<S> {
     /// `answering`'s value when this stream last looked.
     seen: u64,
     waiting: Waiting,
-    /// When the current wait ends; `None` while a request is answered.
-    deadline: Option<Instant>,
     /// When `timer` fires; `None` when it is not armed.
     armed: Option<Instant>,
     timer: Timer,
@@ -104,8 +103,7 @@ impl<S> TimedStream<S> {
             timeouts,
             answering,
             seen: 0,
-            waiting: Waiting::ForHead,
-            deadline: Some(Instant::now() + timeouts.header),
+            waiting: Waiting::ForHead(Instant::now() + timeouts.header),
             armed: None,
             timer: Timer::never(),
         }
@@ -117,10 +115,8 @@ impl<S> TimedStream<S> {
         let now = self.answering.now();
         if now % 2 == 1 {
             self.waiting = Waiting::Nothing;
-            self.deadline = None;
         } else if now != self.seen {
-            self.waiting = Waiting::ForRequest;
-            self.deadline = Some(Instant::now() + self.timeouts.idle);
+            self.waiting = Waiting::ForRequest(Instant::now() + self.timeouts.idle);
         }
         self.seen = now;
     }
@@ -155,23 +151,21 @@ impl<S: futures::AsyncRead + Unpin> futures::AsyncRead for TimedStream<S> {
         self.answering.0.reader.register(cx.waker());
         self.follow_service();
         let read = Pin::new(&mut self.inner).poll_read(cx, buf);
-        match read {
-            Poll::Ready(Ok(n)) if n > 0 && self.waiting == Waiting::ForRequest => {
-                self.waiting = Waiting::ForHead;
-                self.deadline = Some(Instant::now() + self.timeouts.header);
+        let (deadline, what) = match (&read, self.waiting) {
+            (Poll::Ready(Ok(n)), Waiting::ForRequest(_)) if *n > 0 => {
+                self.waiting = Waiting::ForHead(Instant::now() + self.timeouts.header);
+                return read;
             }
-            Poll::Pending
-                if self
-                    .deadline
-                    .is_some_and(|deadline| self.expired(cx, deadline)) =>
-            {
-                let what = match self.waiting {
-                    Waiting::ForRequest => "idle connection timed out",
-                    _ => "request head not received in time",
-                };
-                return Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, what)));
+            (Poll::Pending, Waiting::ForRequest(deadline)) => {
+                (deadline, "idle connection timed out")
             }
-            _ => {}
+            (Poll::Pending, Waiting::ForHead(deadline)) => {
+                (deadline, "request head not received in time")
+            }
+            _ => return read,
+        };
+        if self.expired(cx, deadline) {
+            return Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, what)));
         }
         read
     }
@@ -251,13 +245,19 @@ mod tests {
         assert_eq!(e.to_string(), "request head not received in time");
     }
 
-    #[async_std::test]
-    async fn between_requests_the_idle_deadline_applies() {
-        let answering = Answering::default();
-        let mut kept = stream(b"GET / HTTP/1.1\r\n\r\n", &answering);
+    /// A kept-alive connection whose one request has been read and answered.
+    async fn answered_once(answering: &Answering) -> TimedStream<ThenSilent> {
+        let mut kept = stream(b"GET / HTTP/1.1\r\n\r\n", answering);
         let mut buf = [0; 64];
         assert!(kept.read(&mut buf).await.unwrap() > 0);
         drop(answering.begin());
+        kept
+    }
+
+    #[async_std::test]
+    async fn between_requests_the_idle_deadline_applies() {
+        let answering = Answering::default();
+        let mut kept = answered_once(&answering).await;
         let started = Instant::now();
 
         let e = read_until_error(&mut kept).await;
@@ -274,10 +274,7 @@ mod tests {
     #[async_std::test]
     async fn a_request_answered_meanwhile_moves_the_idle_deadline_later() {
         let answering = Answering::default();
-        let mut kept = stream(b"GET / HTTP/1.1\r\n\r\n", &answering);
-        let mut buf = [0; 64];
-        assert!(kept.read(&mut buf).await.unwrap() > 0);
-        drop(answering.begin());
+        let mut kept = answered_once(&answering).await;
         let started = Instant::now();
         // Another request is answered before the first idle deadline: the wait starts again.
         let later = answering.clone();
