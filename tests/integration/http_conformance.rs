@@ -178,7 +178,7 @@ async fn malformed_requests_get_a_4xx_response() {
         "GET /{} HTTP/1.1\r\nHost: sho.rt\r\nConnection: close\r\n\r\n",
         "a".repeat(10 * 1024)
     );
-    let cases: [(&str, Vec<u8>, &str); 6] = [
+    let cases: [(&str, Vec<u8>, &str); 8] = [
         (
             "a junk request line",
             b"HELLO THERE\r\n\r\n".to_vec(),
@@ -198,6 +198,16 @@ async fn malformed_requests_get_a_4xx_response() {
         (
             "HTTP/1.1 without Host",
             b"GET /api/v1/links HTTP/1.1\r\nConnection: close\r\n\r\n".to_vec(),
+            "HTTP/1.1 400",
+        ),
+        (
+            "two Host headers",
+            b"GET /api/v1/links HTTP/1.1\r\nHost: sho.rt\r\nHost: evil.example\r\nConnection: close\r\n\r\n".to_vec(),
+            "HTTP/1.1 400",
+        ),
+        (
+            "CONNECT's host:port target",
+            b"CONNECT sho.rt:443 HTTP/1.1\r\nHost: sho.rt:443\r\nConnection: close\r\n\r\n".to_vec(),
             "HTTP/1.1 400",
         ),
         (

@@ -27,7 +27,13 @@ pub(crate) fn request(
     local: SocketAddr,
 ) -> Result<tide_http::Request, Box<tide_http::Response>> {
     let (head, body) = req.into_parts();
-    let target = head.uri.path_and_query().map_or("/", |pq| pq.as_str());
+    // An absolute-form target with no path means `/`; an authority-form one (CONNECT's
+    // `host:port`) has no path at all, and is refused below.
+    let target = match (head.uri.path_and_query(), head.uri.scheme()) {
+        (Some(pq), _) => pq.as_str(),
+        (None, Some(_)) => "/",
+        (None, None) => "",
+    };
     if target.len() > MAX_TARGET_BYTES {
         return Err(Problem::new(
             tide::StatusCode::UriTooLong,
@@ -101,6 +107,13 @@ fn authority(
     version: Version,
     local: SocketAddr,
 ) -> Result<String, Problem> {
+    // Two Host lines could be read differently by a proxy and by us (RFC 9112 §3.2: 400).
+    if headers.get_all(HOST).iter().nth(1).is_some() {
+        return Err(Problem::bad_request(
+            "bad-host",
+            "a request must carry one Host header, not several",
+        ));
+    }
     let given = match (uri.authority(), headers.get(HOST)) {
         (Some(authority), _) => authority.as_str().to_owned(),
         (None, Some(host)) => String::from_utf8_lossy(host.as_bytes()).into_owned(),
@@ -217,6 +230,21 @@ mod tests {
         assert_eq!(
             host_of("/x", host, Version::HTTP_11),
             Err(reason.to_owned())
+        );
+    }
+
+    #[test]
+    fn two_host_headers_are_refused() {
+        let uri: hyper::Uri = "/x".parse().unwrap();
+        let mut headers = HeaderMap::new();
+        headers.append(HOST, HeaderValue::from_static("sho.rt"));
+        headers.append(HOST, HeaderValue::from_static("evil.example"));
+
+        let refused = authority(&uri, &headers, Version::HTTP_11, LOCAL.parse().unwrap());
+
+        assert_eq!(
+            refused.map_err(|problem| problem.detail().to_owned()),
+            Err("a request must carry one Host header, not several".to_owned())
         );
     }
 
