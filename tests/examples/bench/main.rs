@@ -19,6 +19,7 @@
 )]
 
 mod cgroup;
+mod cpu;
 mod grpc;
 mod limits;
 mod pgbench;
@@ -103,9 +104,14 @@ async fn main() {
         prefix: 'w',
         count: plan.warm_links,
     };
-    let (hyper, tide, nginx_hyper) = {
+    let (hyper, hyper_cpu, tide, tide_cpu, nginx_hyper) = {
         let hyper_server = LimitServer::start("hyper");
-        let hyper = wrk::run(&hyper_server.addr, &warm, plan.run);
+        let (hyper, hyper_cpu) = measured(
+            &hyper_server.addr,
+            &warm,
+            plan.run,
+            &cpu::Accounts::of(&[("hyper", hyper_server.child.id())]),
+        );
         // nginx's default proxying (HTTP/1.0 upstream, a connection per request) costs what it
         // costs: url-api behind nginx is measured against the same nginx before bare hyper.
         let nginx_hyper = {
@@ -113,12 +119,22 @@ async fn main() {
             wrk::run(&nginx.addr, &warm, plan.run)
         };
         let tide_server = LimitServer::start("tide");
-        let tide = wrk::run(&tide_server.addr, &warm, plan.run);
+        let (tide, tide_cpu) = measured(
+            &tide_server.addr,
+            &warm,
+            plan.run,
+            &cpu::Accounts::of(&[("tide", tide_server.child.id())]),
+        );
         rss.push(("limit: hyper".to_owned(), hyper_server.peak_rss_mib()));
         rss.push(("limit: tide".to_owned(), tide_server.peak_rss_mib()));
-        (hyper, tide, nginx_hyper)
+        (hyper, hyper_cpu, tide, tide_cpu, nginx_hyper)
     };
-    rows.push(http_row("limit: bare hyper, 302", hyper, vec![], ""));
+    rows.push(http_row(
+        "limit: bare hyper, 302",
+        hyper,
+        vec![],
+        &hyper_cpu,
+    ));
     rows.push(http_row(
         "limit: nginx (default proxy) before bare hyper, 302",
         nginx_hyper,
@@ -132,7 +148,7 @@ async fn main() {
         "limit: bare tide, 302",
         tide,
         vec![("hyper".into(), tide.requests_per_s / hyper.requests_per_s)],
-        "",
+        &tide_cpu,
     ));
 
     step("PostgreSQL and Kafka");
@@ -171,10 +187,16 @@ async fn main() {
         );
     }
 
+    // Where each scenario's CPU went, beside its rate.
+    let accounts = cpu::Accounts::of(&[
+        ("url-api", api.pid()),
+        ("analytics-consumer", consumer.pid()),
+    ]);
+
     step("redirect, warm: every code in the cache");
     let _prime = wrk::run(api.addr(), &warm, plan.run);
     let refused = refusals(&api).await;
-    let redirect_warm = wrk::run(api.addr(), &warm, plan.run);
+    let (redirect_warm, warm_cpu) = measured(api.addr(), &warm, plan.run, &accounts);
     let warm_refused = refusals(&api).await - refused;
     rows.push(http_row(
         &format!("redirect, warm ({} codes)", plan.warm_links),
@@ -191,15 +213,16 @@ async fn main() {
         ],
         &format!(
             "{warm_refused} refused by the guards; publishing to Kafka, metrics, access logs \
-             and every guard on"
+             and every guard on; {warm_cpu}"
         ),
     ));
 
     step("redirect, warm, behind nginx with its default proxy settings");
     let behind_nginx = {
         let nginx = Nginx::start(api.addr().parse().expect("an address"));
-        wrk::run(&nginx.addr, &warm, plan.run)
+        measured(&nginx.addr, &warm, plan.run, &accounts)
     };
+    let (behind_nginx, nginx_cpu) = behind_nginx;
     rows.push(http_row(
         "redirect, warm, behind nginx",
         behind_nginx,
@@ -213,7 +236,7 @@ async fn main() {
                 behind_nginx.requests_per_s / redirect_warm.requests_per_s,
             ),
         ],
-        "",
+        &nginx_cpu,
     ));
 
     step("redirect, cold: uniformly random codes, mostly cache misses");
@@ -222,7 +245,7 @@ async fn main() {
         count: plan.cold_links,
     };
     let refused = refusals(&api).await;
-    let redirect_cold = wrk::run(api.addr(), &cold, plan.run);
+    let (redirect_cold, cold_cpu) = measured(api.addr(), &cold, plan.run, &accounts);
     let cold_refused = refusals(&api).await - refused;
     let point_select = pgbench::tps(
         &pg.url,
@@ -248,12 +271,12 @@ async fn main() {
             "pgbench point select".into(),
             redirect_cold.requests_per_s / point_select,
         )],
-        &format!("{cold_refused} refused by the guards"),
+        &format!("{cold_refused} refused by the guards; {cold_cpu}"),
     ));
 
     step("shorten");
     let refused = refusals(&api).await;
-    let shorten = wrk::run(api.addr(), &Load::Shortens, plan.run);
+    let (shorten, shorten_cpu) = measured(api.addr(), &Load::Shortens, plan.run, &accounts);
     let shorten_refused = refusals(&api).await - refused;
     let insert = pgbench::tps(
         &pg.url,
@@ -274,7 +297,7 @@ async fn main() {
         "shorten",
         shorten,
         vec![("pgbench insert".into(), shorten.requests_per_s / insert)],
-        &format!("{shorten_refused} refused by the guards"),
+        &format!("{shorten_refused} refused by the guards; {shorten_cpu}"),
     ));
 
     step("GetClickCount at three sizes, measured in turns");
@@ -391,6 +414,14 @@ async fn refusals(api: &Service) -> u64 {
     (total("load_shedding_dropped_total", &[])
         + total("max_conns_rejected_total", &[])
         + total("breaker_requests_total", &[("outcome", "dropped")])) as u64
+}
+
+/// A wrk run, and where the CPU went while it ran (see [`cpu`]).
+fn measured(addr: &str, load: &Load, run: Duration, accounts: &cpu::Accounts) -> (Figures, String) {
+    let before = accounts.snapshot();
+    let figures = wrk::run(addr, load, run);
+    let requests = figures.requests_per_s * run.as_secs_f64();
+    (figures, accounts.per_request(&before, requests))
 }
 
 fn step(what: &str) {
