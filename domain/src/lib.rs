@@ -8,6 +8,7 @@ mod listing;
 mod long_url;
 mod short_code;
 mod stats;
+mod url_policy;
 
 pub use click::{ClickEvent, EventError, Visit, VisitError};
 pub use enrichment::{CountryCode, DeviceType, EnrichedClick, TrafficSource};
@@ -16,3 +17,4 @@ pub use listing::{LinkQuery, Page, QueryError, SearchTerm, SortKey, SortOrder};
 pub use long_url::{LongUrl, UrlError};
 pub use short_code::{CodeError, ShortCode};
 pub use stats::{ClickStats, DayRange, RangeError};
+pub use url_policy::{AddressRange, Blocklist, BlocklistError, PolicyError, UrlPolicy};

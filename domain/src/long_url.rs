@@ -70,6 +70,11 @@ impl LongUrl {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The host, as the WHATWG parser normalised it (an address when it spells one).
+    pub fn host(&self) -> Option<url::Host> {
+        Url::parse(&self.0).ok()?.host().map(|host| host.to_owned())
+    }
 }
 
 fn check_length(url: &str) -> Result<(), UrlError> {
