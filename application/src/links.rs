@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use domain::{Link, LinkQuery, LongUrl, ShortCode, Visit};
+use domain::{Link, LinkQuery, LongUrl, ShortCode, UrlPolicy, Visit};
 
 use crate::ports::{AnalyticsQuery, ClickPublisher, Clock, CodeGenerator, LinkPage, UrlRepo};
 use crate::use_cases::{
@@ -25,26 +25,17 @@ pub trait Links: Send + Sync + 'static {
     async fn delete(&self, code: ShortCode) -> Result<(), DeleteLinkError>;
 }
 
-/// The use cases bound to one set of driven ports.
+/// The use cases bound to one set of driven ports and the operator's policies. Built with
+/// named fields, so that a composition reads as what goes where.
 #[derive(Debug, Clone)]
 pub struct LinkService<R, P, A, G, C> {
-    repo: R,
-    publisher: P,
-    analytics: A,
-    codes: G,
-    clock: C,
-}
-
-impl<R, P, A, G, C> LinkService<R, P, A, G, C> {
-    pub fn new(repo: R, publisher: P, analytics: A, codes: G, clock: C) -> Self {
-        Self {
-            repo,
-            publisher,
-            analytics,
-            codes,
-            clock,
-        }
-    }
+    pub repo: R,
+    pub publisher: P,
+    pub analytics: A,
+    pub codes: G,
+    pub clock: C,
+    /// Which targets a link may have.
+    pub url_policy: UrlPolicy,
 }
 
 #[async_trait]
@@ -57,7 +48,7 @@ where
     C: Clock,
 {
     async fn shorten(&self, url: LongUrl) -> Result<Link, ShortenError> {
-        use_cases::shorten(&self.repo, &self.codes, &self.clock, url).await
+        use_cases::shorten(&self.repo, &self.codes, &self.clock, &self.url_policy, url).await
     }
 
     async fn redirect(&self, code: ShortCode, visit: Visit) -> Result<LongUrl, RedirectError> {

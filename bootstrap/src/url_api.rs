@@ -55,19 +55,19 @@ impl UrlApi {
         // Outbound: every port is timeout -> adaptive breaker -> adapter. The publisher only
         // enqueues, so it has no timeout. Links are read through an in-process cache first, so
         // a hit touches neither the breaker nor the database.
-        let links = LinkService::new(
-            CachedUrlRepo::new(
+        let links = LinkService {
+            repo: CachedUrlRepo::new(
                 Resilient::new(
                     PgUrlRepo::new(db.clone()),
                     Guard::for_dependency("postgres:urls", Some(config.database.query_timeout)),
                 ),
                 config.cache,
             ),
-            Resilient::new(
+            publisher: Resilient::new(
                 Arc::clone(&publisher),
                 Guard::for_dependency(&format!("kafka:{}", config.kafka.topic), None),
             ),
-            Resilient::new(
+            analytics: Resilient::new(
                 analytics,
                 Guard::for_dependency(
                     &format!(
@@ -77,9 +77,10 @@ impl UrlApi {
                     Some(config.analytics_timeout),
                 ),
             ),
-            RandomCodes,
-            SystemClock,
-        );
+            codes: RandomCodes,
+            clock: SystemClock,
+            url_policy: config.url_policy,
+        };
 
         // Inbound: the HTTP adapter builds its own pipeline from these values.
         let settings = HttpSettings {

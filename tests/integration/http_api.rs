@@ -71,6 +71,20 @@ async fn bad_urls_get_400_with_the_reason() {
             "example.com",
             "the URL is not absolute; it must start with http:// or https://",
         ),
+        // The URL policy, with the shipped configuration: no non-public address however it is
+        // spelled, and not the service's own host (BASE_URL http://sho.rt).
+        (
+            "http://0x7f.1:6470/metrics",
+            "links to loopback addresses are not allowed (127.0.0.1)",
+        ),
+        (
+            "http://169.254.169.254/latest/meta-data/",
+            "links to link-local addresses are not allowed (169.254.169.254)",
+        ),
+        (
+            "http://SHO.RT/abcDEF12",
+            "links to this service's own host (sho.rt) would redirect to themselves",
+        ),
     ] {
         let res = app
             .client

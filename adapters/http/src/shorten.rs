@@ -34,6 +34,9 @@ async fn handle(req: &mut Request<State>) -> Result<Response, Response> {
         .map_err(|e| Problem::bad_request("invalid-url", e.to_string()))?;
     let state = req.state();
     let link = state.links.shorten(url).await.map_err(|e| match &e {
+        ShortenError::Refused(reason) => {
+            Problem::bad_request("url-not-allowed", reason.to_string())
+        }
         ShortenError::Repo(repo) => Problem::from_repo(repo),
         ShortenError::NoFreeCode { .. } => Problem::internal(&e),
     })?;

@@ -10,7 +10,7 @@ use application::use_cases::{
     LinkDetail, LinkDetailError, ListLinksError, RedirectError, ShortenError,
 };
 use chrono::DateTime;
-use domain::{Link, LongUrl, ShortCode};
+use domain::{Link, LongUrl, PolicyError, ShortCode};
 use rstest::rstest;
 use serde_json::{Value, json};
 use tide::http::{Method, Request, Response, Url};
@@ -192,6 +192,29 @@ async fn shorten_maps_failures(#[case] error: ShortenError, #[case] status: u16)
     let problem = problem(res).await;
     // Internal details never leak to the client.
     assert!(!problem["detail"].as_str().unwrap().contains("bug"));
+}
+
+#[async_std::test]
+async fn shorten_refused_by_the_url_policy_is_400_with_the_reason() {
+    let mut links = MockLinks::new();
+    links.expect_shorten().once().return_once(|_| {
+        Err(ShortenError::Refused(PolicyError::BlockedDomain(
+            "evil.example".into(),
+        )))
+    });
+
+    let res = call(
+        links,
+        Method::Post,
+        "/api/v1/urls",
+        Some(r#"{"original_url":"https://www.evil.example/"}"#),
+    )
+    .await;
+
+    assert_eq!(res.status(), 400);
+    let problem = problem(res).await;
+    assert_eq!(problem["type"], "urn:shortener:problem:url-not-allowed");
+    assert_eq!(problem["detail"], "links to evil.example are blocked here");
 }
 
 #[async_std::test]

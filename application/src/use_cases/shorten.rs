@@ -1,4 +1,4 @@
-use domain::{Link, LongUrl};
+use domain::{Link, LongUrl, PolicyError, UrlPolicy};
 
 use crate::ports::{Clock, CodeGenerator, RepoError, UrlRepo};
 
@@ -8,23 +8,29 @@ pub const MAX_TRIES: u32 = 5;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ShortenError {
+    /// The target breaks the operator's URL policy: the caller's mistake, with the reason.
+    #[error(transparent)]
+    Refused(#[from] PolicyError),
     #[error("no free short code after {tries} tries")]
     NoFreeCode { tries: u32 },
     #[error(transparent)]
     Repo(#[from] RepoError),
 }
 
-/// Stores the URL under a new random code, drawing again when a code is taken.
+/// Stores the URL under a new random code, drawing again when a code is taken, once the URL
+/// passes the policy.
 ///
 /// # Errors
-/// [`ShortenError::NoFreeCode`] after [`MAX_TRIES`] collisions; [`ShortenError::Repo`] when the
-/// store fails.
+/// [`ShortenError::Refused`] for a target the policy refuses; [`ShortenError::NoFreeCode`]
+/// after [`MAX_TRIES`] collisions; [`ShortenError::Repo`] when the store fails.
 pub async fn shorten(
     repo: &impl UrlRepo,
     codes: &impl CodeGenerator,
     clock: &impl Clock,
+    policy: &UrlPolicy,
     url: LongUrl,
 ) -> Result<Link, ShortenError> {
+    policy.check(&url)?;
     for _ in 0..MAX_TRIES {
         let link = Link {
             code: codes.generate(),
@@ -45,7 +51,7 @@ pub async fn shorten(
 #[cfg(test)]
 mod tests {
     use chrono::DateTime;
-    use domain::ShortCode;
+    use domain::{AddressRange, Blocklist, ShortCode};
     use futures::executor::block_on;
     use mockall::Sequence;
 
@@ -54,6 +60,10 @@ mod tests {
 
     fn url() -> LongUrl {
         LongUrl::parse("https://example.com/").unwrap()
+    }
+
+    fn policy() -> UrlPolicy {
+        UrlPolicy::new("https://sho.rt", Blocklist::default(), false)
     }
 
     fn fixed_clock() -> MockClock {
@@ -85,7 +95,14 @@ mod tests {
             .once()
             .returning(|_| Ok(()));
 
-        let link = block_on(shorten(&repo, &codes(&["first111"]), &fixed_clock(), url())).unwrap();
+        let link = block_on(shorten(
+            &repo,
+            &codes(&["first111"]),
+            &fixed_clock(),
+            &policy(),
+            url(),
+        ))
+        .unwrap();
 
         assert_eq!(link.code.as_str(), "first111");
         assert_eq!(link.created_at.timestamp(), 1_700_000_000);
@@ -110,6 +127,7 @@ mod tests {
             &repo,
             &codes(&["taken111", "free2222"]),
             &fixed_clock(),
+            &policy(),
             url(),
         ))
         .unwrap();
@@ -125,7 +143,7 @@ mod tests {
             .returning(|_| Err(RepoError::CodeTaken));
         let codes = codes(&["aaaaaaa1", "aaaaaaa2", "aaaaaaa3", "aaaaaaa4", "aaaaaaa5"]);
 
-        let result = block_on(shorten(&repo, &codes, &fixed_clock(), url()));
+        let result = block_on(shorten(&repo, &codes, &fixed_clock(), &policy(), url()));
 
         assert_eq!(result, Err(ShortenError::NoFreeCode { tries: 5 }));
     }
@@ -137,13 +155,42 @@ mod tests {
             .once()
             .returning(|_| Err(RepoError::Unavailable("connection refused".into())));
 
-        let result = block_on(shorten(&repo, &codes(&["aaaaaaa1"]), &fixed_clock(), url()));
+        let result = block_on(shorten(
+            &repo,
+            &codes(&["aaaaaaa1"]),
+            &fixed_clock(),
+            &policy(),
+            url(),
+        ));
 
         assert_eq!(
             result,
             Err(ShortenError::Repo(RepoError::Unavailable(
                 "connection refused".into()
             )))
+        );
+    }
+
+    #[test]
+    fn refuses_a_target_the_policy_forbids_without_storing_it() {
+        let mut repo = MockUrlRepo::new();
+        repo.expect_insert().never();
+        let metadata = LongUrl::parse("http://169.254.169.254/latest/meta-data/").unwrap();
+
+        let result = block_on(shorten(
+            &repo,
+            &MockCodeGenerator::new(),
+            &MockClock::new(),
+            &policy(),
+            metadata,
+        ));
+
+        assert_eq!(
+            result,
+            Err(ShortenError::Refused(PolicyError::NonPublicHost {
+                host: "169.254.169.254".into(),
+                range: AddressRange::LinkLocal,
+            }))
         );
     }
 }

@@ -3,6 +3,7 @@ use std::time::Duration;
 
 use adapter_cache::CacheSettings;
 use adapter_http::ClientTimeouts;
+use domain::{Blocklist, UrlPolicy};
 use serde::Deserialize;
 
 use super::sections::{
@@ -35,6 +36,8 @@ pub struct UrlApiConfig {
     pub analytics_rpc_url: String,
     /// How long `GET /api/v1/links/{code}` waits for the click count.
     pub analytics_timeout: Duration,
+    /// Which targets a link may have (its own host is the base URL's).
+    pub url_policy: UrlPolicy,
     /// Dev server, logs and traces.
     pub common: CommonConfig,
 }
@@ -48,7 +51,37 @@ struct File {
     kafka: UrlApiKafkaFile,
     cache: CacheFile,
     analytics: AnalyticsFile,
+    url_policy: UrlPolicyFile,
     common: CommonFile,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UrlPolicyFile {
+    allow_private_targets: bool,
+    blocklist_file: Option<String>,
+}
+
+impl UrlPolicyFile {
+    /// The policy, with the blocklist file read now: an unreadable file or a line that is no
+    /// domain stops the start.
+    fn load(self, base_url: &str) -> Result<UrlPolicy, ConfigError> {
+        const SETTING: &str = "url_policy.blocklist_file";
+        let blocklist = match self.blocklist_file.filter(|path| !path.is_empty()) {
+            None => Blocklist::default(),
+            Some(path) => {
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| ConfigError::new(SETTING, format!("cannot read {path}: {e}")))?;
+                Blocklist::parse(&text)
+                    .map_err(|e| ConfigError::new(SETTING, format!("{path}: {e}")))?
+            }
+        };
+        Ok(UrlPolicy::new(
+            base_url,
+            blocklist,
+            self.allow_private_targets,
+        ))
+    }
 }
 
 #[derive(Deserialize)]
@@ -139,6 +172,7 @@ impl UrlApiConfig {
             .http_url()?
             .to_string(),
             analytics_timeout: millis("analytics.timeout_ms", file.analytics.timeout_ms)?,
+            url_policy: file.url_policy.load(base_url.as_str())?,
             common: file.common.load(env)?,
         })
     }
@@ -256,5 +290,47 @@ mod tests {
         ));
         let file = std::fs::File::create(&path).unwrap();
         (path.to_string_lossy().into_owned(), file)
+    }
+
+    fn with_blocklist(text: &str) -> Result<UrlApiConfig, ConfigError> {
+        let mut list = tempfile();
+        list.1.write_all(text.as_bytes()).unwrap();
+        let yaml = BUILT_IN.replace("blocklist_file:", &format!("blocklist_file: {}", list.0));
+        let config = UrlApiConfig::parse(
+            "url-api.yaml",
+            &yaml,
+            &env(&[("BASE_URL", "https://sho.rt")]),
+        );
+        std::fs::remove_file(&list.0).unwrap();
+        config
+    }
+
+    #[test]
+    fn the_url_policy_refuses_the_base_urls_host_and_the_blocklist() {
+        let config = with_blocklist("# phishing\nevil.example\n").unwrap();
+        let refused = |url: &str| {
+            config
+                .url_policy
+                .check(&domain::LongUrl::parse(url).unwrap())
+        };
+        assert!(refused("https://www.evil.example/").is_err());
+        assert!(refused("https://sho.rt/abcDEF12").is_err());
+        assert!(refused("http://127.0.0.1/").is_err());
+        assert_eq!(refused("https://example.com/"), Ok(()));
+    }
+
+    #[test]
+    fn a_bad_blocklist_line_is_named() {
+        let error = with_blocklist("ok.example\n10.0.0.1\n").unwrap_err();
+        assert_eq!(error.setting, "url_policy.blocklist_file");
+        assert!(error.problem.contains("line 2: '10.0.0.1'"), "{error}");
+    }
+
+    #[test]
+    fn a_missing_blocklist_is_named() {
+        let yaml = BUILT_IN.replace("blocklist_file:", "blocklist_file: /nope.txt");
+        let error = UrlApiConfig::parse("url-api.yaml", &yaml, &env(&[])).unwrap_err();
+        assert_eq!(error.setting, "url_policy.blocklist_file");
+        assert!(error.problem.contains("/nope.txt"), "{error}");
     }
 }
