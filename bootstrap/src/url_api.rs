@@ -5,14 +5,15 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use adapter_cache::CachedUrlRepo;
+use adapter_cache::{CachedKeyStore, CachedUrlRepo};
 use adapter_grpc::{ClientConfig, GrpcAnalytics};
 use adapter_http::{HttpServer, HttpSettings, RequestLimits};
 use adapter_kafka::{KafkaClickPublisher, PublisherConfig};
-use adapter_postgres::PgUrlRepo;
+use adapter_postgres::{PgKeyStore, PgUrlRepo};
 use adapter_resilience::{Guard, Resilient};
 use application::LinkService;
 use application::ports::{RandomCodes, SystemClock};
+use application::use_cases::ShortenRules;
 
 use crate::config::UrlApiConfig;
 use crate::{StartError, telemetry};
@@ -53,8 +54,8 @@ impl UrlApi {
         .map_err(|e| StartError(format!("ANALYTICS_RPC_URL: {e}")))?;
 
         // Outbound: every port is timeout -> adaptive breaker -> adapter. The publisher only
-        // enqueues, so it has no timeout. Links are read through an in-process cache first, so
-        // a hit touches neither the breaker nor the database.
+        // enqueues, so it has no timeout. Links and valid keys are read through in-process
+        // caches first, so a hit touches neither the breaker nor the database.
         let links = LinkService {
             repo: CachedUrlRepo::new(
                 Resilient::new(
@@ -79,7 +80,17 @@ impl UrlApi {
             ),
             codes: RandomCodes,
             clock: SystemClock,
-            url_policy: config.url_policy,
+            keys: CachedKeyStore::new(
+                Resilient::new(
+                    PgKeyStore::new(db.clone()),
+                    Guard::for_dependency("postgres:api_keys", Some(config.database.query_timeout)),
+                ),
+                config.auth.key_cache_ttl,
+            ),
+            shorten_rules: ShortenRules {
+                url_policy: config.url_policy,
+                anonymous: config.auth.anonymous_shorten,
+            },
         };
 
         // Inbound: the HTTP adapter builds its own pipeline from these values.

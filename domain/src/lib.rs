@@ -1,6 +1,7 @@
 //! The URL shortener's vocabulary and rules. Everything here is pure: no async, no I/O, so the
 //! rules can be tested with plain tables and reused by every adapter.
 
+mod api_key;
 mod click;
 mod enrichment;
 mod link;
@@ -10,6 +11,7 @@ mod short_code;
 mod stats;
 mod url_policy;
 
+pub use api_key::{ApiKey, Caller, KeyError, KeyHash, KeyId, Role, RoleError, Visibility};
 pub use click::{ClickEvent, EventError, Visit, VisitError};
 pub use enrichment::{CountryCode, DeviceType, EnrichedClick, TrafficSource};
 pub use link::Link;

@@ -1,6 +1,6 @@
 use chrono::{DateTime, Utc};
 
-use crate::{LongUrl, ShortCode};
+use crate::{KeyId, LongUrl, ShortCode};
 
 /// A short code bound to the URL it redirects to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -8,4 +8,6 @@ pub struct Link {
     pub code: ShortCode,
     pub url: LongUrl,
     pub created_at: DateTime<Utc>,
+    /// The API key that made it; `None` when it was made anonymously (only admins manage it).
+    pub owner: Option<KeyId>,
 }

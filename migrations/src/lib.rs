@@ -8,6 +8,7 @@ pub use sea_orm_migration::MigratorTrait;
 mod m20261123_000001_create_urls;
 mod m20261123_000002_create_clicks;
 mod m20261123_000003_create_click_counters;
+mod m20261201_000004_create_api_keys;
 mod sql_migration;
 
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_create_urls::MIGRATION),
             Box::new(m20261123_000002_create_clicks::MIGRATION),
             Box::new(m20261123_000003_create_click_counters::MIGRATION),
+            Box::new(m20261201_000004_create_api_keys::MIGRATION),
         ]
     }
 }

@@ -100,7 +100,8 @@ async fn http_1_0_clients_shorten_list_and_follow() {
     let body = r#"{"original_url":"https://example.com/via-http-1.0"}"#;
 
     let shorten = format!(
-        "POST /api/v1/urls HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        "POST /api/v1/urls HTTP/1.0\r\n{}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        app.authorization(),
         body.len()
     );
     let reply = exchange(app.addr, shorten.into_bytes()).await;
@@ -127,7 +128,11 @@ async fn http_1_0_clients_shorten_list_and_follow() {
 
     let reply = exchange(
         app.addr,
-        b"GET /api/v1/links HTTP/1.0\r\nHost: sho.rt\r\n\r\n".to_vec(),
+        format!(
+            "GET /api/v1/links HTTP/1.0\r\nHost: sho.rt\r\n{}\r\n",
+            app.authorization()
+        )
+        .into_bytes(),
     )
     .await;
     let listed = responses(&reply.bytes);
@@ -148,8 +153,9 @@ async fn pipelined_requests_get_their_responses_in_order() {
     // Three requests in one write, before any response.
     let requests = format!(
         "GET /{code} HTTP/1.1\r\nHost: sho.rt\r\n\r\n\
-         GET /api/v1/links/{code} HTTP/1.1\r\nHost: sho.rt\r\n\r\n\
-         GET /api/v1/nowhere HTTP/1.1\r\nHost: sho.rt\r\nConnection: close\r\n\r\n"
+         GET /api/v1/links/{code} HTTP/1.1\r\nHost: sho.rt\r\n{}\r\n\
+         GET /api/v1/nowhere HTTP/1.1\r\nHost: sho.rt\r\nConnection: close\r\n\r\n",
+        app.authorization()
     );
     let reply = exchange(app.addr, requests.into_bytes()).await;
 
@@ -237,8 +243,9 @@ async fn content_length_with_transfer_encoding_smuggles_nothing() {
     let app = TestApp::spawn(&db.url).await;
     let smuggled = "GET /api/v1/links HTTP/1.1\r\nHost: sho.rt\r\n\r\n";
     let request = format!(
-        "POST /api/v1/urls HTTP/1.1\r\nHost: sho.rt\r\nContent-Type: application/json\r\n\
+        "POST /api/v1/urls HTTP/1.1\r\nHost: sho.rt\r\n{}Content-Type: application/json\r\n\
          Content-Length: {}\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n{smuggled}",
+        app.authorization(),
         5 + smuggled.len()
     );
 
@@ -299,7 +306,11 @@ async fn an_idle_keep_alive_connection_is_closed_at_the_idle_timeout() {
 
     let reply = exchange(
         app.addr,
-        b"GET /api/v1/links HTTP/1.1\r\nHost: sho.rt\r\n\r\n".to_vec(),
+        format!(
+            "GET /api/v1/links HTTP/1.1\r\nHost: sho.rt\r\n{}\r\n",
+            app.authorization()
+        )
+        .into_bytes(),
     )
     .await;
 

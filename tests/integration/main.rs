@@ -8,6 +8,7 @@
 // A failing fixture must stop the test.
 #![allow(clippy::expect_used, clippy::panic, clippy::unwrap_used)]
 
+mod access_control;
 mod behind_nginx;
 mod click_pipeline;
 mod end_to_end;
@@ -18,6 +19,7 @@ mod hostile_input;
 mod http_api;
 mod http_conformance;
 mod observability;
+mod pg_key_store;
 mod pg_url_repo;
 mod rpc_app;
 mod stack;

@@ -9,6 +9,10 @@ use integration_tests::process::Service;
 use integration_tests::{geoip, wait};
 use serde_json::Value;
 
+use domain::Role;
+
+use crate::url_api_app::{client_with, make_key};
+
 pub(crate) struct Stack {
     _db: Option<TestDatabase>,
     pub(crate) database_url: String,
@@ -17,6 +21,7 @@ pub(crate) struct Stack {
     vars: Vec<(&'static str, String)>,
     pub(crate) api: Service,
     pub(crate) rpc: Option<Service>,
+    /// Sends an admin's key with every request.
     pub(crate) client: reqwest::Client,
 }
 
@@ -87,10 +92,9 @@ impl Stack {
         api_vars.push(("ANALYTICS_RPC_URL", format!("http://{}", rpc.addr())));
         api_vars.push(("BASE_URL", "http://sho.rt".to_owned()));
         let api = Service::start("url-api", &config("url-api"), &api_vars);
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
+        // An admin's key, made as `admin keys create` makes one, sent with every request.
+        let admin = make_key(database_url, "stack admin", Role::Admin).await;
+        let client = client_with(Some(&admin));
         let stack = Self {
             _db: db,
             database_url: database_url.to_owned(),

@@ -2,16 +2,27 @@
 
 use std::net::SocketAddr;
 
+use adapter_postgres::PgKeyStore;
+use application::ports::{RandomKeys, SystemClock};
+use application::use_cases::create_key;
 use async_std::channel::{Sender, bounded};
 use async_std::task::JoinHandle;
 use bootstrap::config::UrlApiConfig;
 use bootstrap::url_api::UrlApi;
+use domain::{ApiKey, Role};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 
 pub(crate) const BASE_URL: &str = "http://sho.rt";
 
 pub(crate) struct TestApp {
     pub(crate) addr: SocketAddr,
+    /// Sends an admin's key with every request.
     pub(crate) client: reqwest::Client,
+    /// Sends no key.
+    pub(crate) anonymous: reqwest::Client,
+    /// The admin's key that `client` sends.
+    pub(crate) admin_key: Option<ApiKey>,
+    database_url: String,
     stop: Sender<()>,
     running: JoinHandle<()>,
 }
@@ -44,16 +55,30 @@ impl TestApp {
         let running = async_std::task::spawn(api.run_until(async move {
             let _ = stopped.recv().await;
         }));
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("http client");
+        // A database the test made unreachable on purpose has no keys to make: such a test
+        // asks only the public routes, and `client` then sends no key.
+        let admin = try_make_key(database_url, "test admin", Role::Admin).await;
         Self {
             addr,
-            client,
+            client: client_with(admin.as_ref()),
+            admin_key: admin,
+            anonymous: client_with(None),
+            database_url: database_url.to_owned(),
             stop,
             running,
         }
+    }
+
+    /// A client that sends a new key of `role` with every request, as `admin keys create`
+    /// would make it.
+    /// `Authorization: Bearer <the admin's key>`, for requests written by hand.
+    pub(crate) fn authorization(&self) -> String {
+        let key = self.admin_key.as_ref().expect("a database to make keys in");
+        format!("Authorization: Bearer {}\r\n", key.reveal())
+    }
+
+    pub(crate) async fn client_as(&self, role: Role) -> reqwest::Client {
+        client_with(Some(&make_key(&self.database_url, "test", role).await))
     }
 
     pub(crate) fn url(&self, path: &str) -> String {
@@ -77,4 +102,31 @@ impl TestApp {
         let _ = self.stop.send(()).await;
         self.running.await;
     }
+}
+
+/// A key made in the database as the `admin` binary makes one.
+pub(crate) async fn make_key(database_url: &str, name: &str, role: Role) -> ApiKey {
+    try_make_key(database_url, name, role)
+        .await
+        .expect("a key made in the test's database")
+}
+
+async fn try_make_key(database_url: &str, name: &str, role: Role) -> Option<ApiKey> {
+    let db = sea_orm::Database::connect(database_url).await.ok()?;
+    let made = create_key(&PgKeyStore::new(db), &RandomKeys, &SystemClock, name, role).await;
+    made.ok().map(|(_, key)| key)
+}
+
+/// An HTTP client that follows no redirects, and sends `key` as a bearer token if given.
+pub(crate) fn client_with(key: Option<&ApiKey>) -> reqwest::Client {
+    let mut headers = HeaderMap::new();
+    if let Some(key) = key {
+        let bearer = HeaderValue::from_str(&format!("Bearer {}", key.reveal())).expect("a header");
+        headers.insert(AUTHORIZATION, bearer);
+    }
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(headers)
+        .build()
+        .expect("http client")
 }

@@ -4,9 +4,12 @@
 //! is not a path, a missing or unusable `Host`, a method tide has no name for.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::Poll;
 
 use bytes::Bytes;
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use http_body_util::{BodyDataStream, Full};
 use hyper::body::{Body as _, Incoming};
 use hyper::header::{HOST, HeaderName, HeaderValue};
@@ -20,11 +23,26 @@ use crate::problem::{Problem, method_not_allowed};
 /// shorten travels in the body.
 pub(crate) const MAX_TARGET_BYTES: usize = 8 * 1024;
 
+/// Whether a request's body was read to its end. hyper closes a connection whose request body
+/// was left unread (a route that refused the request before reading it); the response must
+/// then say `Connection: close`, or a client would send its next request into a closed socket.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct BodyRead(Option<Arc<AtomicBool>>);
+
+impl BodyRead {
+    pub(crate) fn left_unread(&self) -> bool {
+        self.0
+            .as_ref()
+            .is_some_and(|done| !done.load(Ordering::Acquire))
+    }
+}
+
 /// The request as tide takes it, or the answer (a problem) to give instead.
 pub(crate) fn request(
     req: Request<Incoming>,
     peer: SocketAddr,
     local: SocketAddr,
+    body_read: &mut BodyRead,
 ) -> Result<tide_http::Request, Box<tide_http::Response>> {
     let (head, body) = req.into_parts();
     // An absolute-form target with no path means `/`; an authority-form one (CONNECT's
@@ -83,8 +101,15 @@ pub(crate) fn request(
             .size_hint()
             .exact()
             .and_then(|n| usize::try_from(n).ok());
+        let done = Arc::new(AtomicBool::new(false));
+        *body_read = BodyRead(Some(Arc::clone(&done)));
         let reader = BodyDataStream::new(body)
             .map_err(std::io::Error::other)
+            // Polled only once the body has ended.
+            .chain(futures::stream::poll_fn(move |_| {
+                done.store(true, Ordering::Release);
+                Poll::Ready(None)
+            }))
             .into_async_read();
         let labelled = out.header(CONTENT_TYPE).is_some();
         out.set_body(tide_http::Body::from_reader(reader, len));

@@ -1,6 +1,7 @@
 //! The HTTP API of url-api: tide's router and handlers (one module per group of routes), spoken
 //! over hyper's HTTP/1 ([`server`], [`bridge`]), behind one inbound [`pipeline`].
 
+mod auth;
 mod body;
 mod bridge;
 mod deadlines;

@@ -6,6 +6,7 @@ use domain::Link;
 use serde::Serialize;
 use tide::{Request, Response, StatusCode};
 
+use crate::auth::{self, Token, unauthorized};
 use crate::link_path::{code, not_found};
 use crate::problem::Problem;
 use crate::query;
@@ -45,12 +46,16 @@ struct LinkDetailBody<'a> {
 }
 
 pub(crate) async fn list(req: Request<State>) -> tide::Result {
+    let caller = match auth::caller(&req).await {
+        Ok(caller) => caller,
+        Err(refused) => return Ok(refused),
+    };
     let query = match query::link_query(req.url().query()) {
         Ok(query) => query,
         Err(problem) => return Ok(problem.into()),
     };
     let page = query.page;
-    Ok(match req.state().links.list(query).await {
+    Ok(match req.state().links.list(caller, query).await {
         Ok(found) => json(&LinkList {
             links: found.links.iter().map(LinkSummary::from).collect(),
             page: page.number(),
@@ -58,30 +63,41 @@ pub(crate) async fn list(req: Request<State>) -> tide::Result {
             total_pages: page.count_pages(found.total_count),
             total_count: found.total_count,
         }),
+        Err(e @ ListLinksError::Unauthenticated) => unauthorized(e.to_string(), Token::Missing),
         Err(ListLinksError::Repo(e)) => Problem::from_repo(&e).into(),
     })
 }
 
 pub(crate) async fn detail(req: Request<State>) -> tide::Result {
+    let caller = match auth::caller(&req).await {
+        Ok(caller) => caller,
+        Err(refused) => return Ok(refused),
+    };
     let Some(code) = code(&req) else {
         return Ok(not_found());
     };
-    Ok(match req.state().links.detail(code).await {
+    Ok(match req.state().links.detail(caller, code).await {
         Ok(detail) => json(&LinkDetailBody {
             link: LinkSummary::from(&detail.link),
             total_clicks: detail.total_clicks,
         }),
+        Err(e @ LinkDetailError::Unauthenticated) => unauthorized(e.to_string(), Token::Missing),
         Err(LinkDetailError::NotFound) => not_found(),
         Err(LinkDetailError::Repo(e)) => Problem::from_repo(&e).into(),
     })
 }
 
 pub(crate) async fn delete(req: Request<State>) -> tide::Result {
+    let caller = match auth::caller(&req).await {
+        Ok(caller) => caller,
+        Err(refused) => return Ok(refused),
+    };
     let Some(code) = code(&req) else {
         return Ok(not_found());
     };
-    Ok(match req.state().links.delete(code).await {
+    Ok(match req.state().links.delete(caller, code).await {
         Ok(()) => Response::new(StatusCode::NoContent),
+        Err(e @ DeleteLinkError::Unauthenticated) => unauthorized(e.to_string(), Token::Missing),
         Err(DeleteLinkError::NotFound) => not_found(),
         Err(DeleteLinkError::Repo(e)) => Problem::from_repo(&e).into(),
     })

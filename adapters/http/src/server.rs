@@ -25,7 +25,7 @@ use hyper::service::service_fn;
 use hyper_util::server::graceful::GracefulShutdown;
 use smol_hyper::rt::FuturesIo;
 
-use crate::bridge;
+use crate::bridge::{self, BodyRead};
 use crate::deadlines::{Answering, ClientTimeouts, TimedStream};
 use crate::pipeline::app;
 use crate::problem::Problem;
@@ -169,14 +169,20 @@ async fn answer(
     peer: SocketAddr,
     local: SocketAddr,
 ) -> hyper::Response<Full<Bytes>> {
-    let res = match bridge::request(req, peer, local) {
+    let mut body_read = BodyRead::default();
+    let res = match bridge::request(req, peer, local, &mut body_read) {
         Ok(req) => app
             .respond(req)
             .await
             .unwrap_or_else(|e| Problem::internal(&e).into_http()),
         Err(refused) => *refused,
     };
-    bridge::response(res).await
+    let mut res = bridge::response(res).await;
+    if body_read.left_unread() {
+        res.headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
+    }
+    res
 }
 
 #[cfg(test)]

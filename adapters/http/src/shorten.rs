@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use tide::http::headers::LOCATION;
 use tide::{Request, Response, StatusCode};
 
+use crate::auth::{self, Token, unauthorized};
 use crate::body;
 use crate::problem::Problem;
 use crate::state::State;
@@ -29,17 +30,23 @@ pub(crate) async fn shorten(mut req: Request<State>) -> tide::Result {
 }
 
 async fn handle(req: &mut Request<State>) -> Result<Response, Response> {
+    let caller = auth::caller(req).await?;
     let input: ShortenRequest = body::json(req).await?;
     let url = LongUrl::parse(&input.original_url)
         .map_err(|e| Problem::bad_request("invalid-url", e.to_string()))?;
     let state = req.state();
-    let link = state.links.shorten(url).await.map_err(|e| match &e {
-        ShortenError::Refused(reason) => {
-            Problem::bad_request("url-not-allowed", reason.to_string())
-        }
-        ShortenError::Repo(repo) => Problem::from_repo(repo),
-        ShortenError::NoFreeCode { .. } => Problem::internal(&e),
-    })?;
+    let link = state
+        .links
+        .shorten(caller, url)
+        .await
+        .map_err(|e| match &e {
+            ShortenError::Unauthenticated => unauthorized(e.to_string(), Token::Missing),
+            ShortenError::Refused(reason) => {
+                Problem::bad_request("url-not-allowed", reason.to_string()).into()
+            }
+            ShortenError::Repo(repo) => Problem::from_repo(repo).into(),
+            ShortenError::NoFreeCode { .. } => Problem::internal(&e).into(),
+        })?;
     let body = ShortenResponse {
         short_code: link.code.as_str(),
         short_url: state.short_url(link.code),

@@ -7,10 +7,11 @@ use std::time::Duration;
 use application::MockLinks;
 use application::ports::{LinkPage, RepoError};
 use application::use_cases::{
-    LinkDetail, LinkDetailError, ListLinksError, RedirectError, ShortenError,
+    AuthError, DeleteLinkError, LinkDetail, LinkDetailError, ListLinksError, RedirectError,
+    ShortenError,
 };
 use chrono::DateTime;
-use domain::{Link, LongUrl, PolicyError, ShortCode};
+use domain::{Caller, KeyError, KeyId, Link, LongUrl, PolicyError, Role, ShortCode};
 use rstest::rstest;
 use serde_json::{Value, json};
 use tide::http::{Method, Request, Response, Url};
@@ -41,11 +42,27 @@ fn link(code: &str) -> Link {
         code: ShortCode::parse(code).unwrap(),
         url: LongUrl::parse("https://example.com/a").unwrap(),
         created_at: DateTime::from_timestamp(1_700_000_000, 123_456_000).unwrap(),
+        owner: Some(KeyId(1)),
     }
 }
 
-async fn call(links: MockLinks, method: Method, path: &str, body: Option<&str>) -> Response {
+/// The caller every request of [`call`] authenticates as, unless a test expects otherwise.
+const ADMIN: Caller = Caller::Key {
+    id: KeyId(1),
+    role: Role::Admin,
+};
+const KEY: &str = "sk_test";
+
+/// A request carrying `Authorization: Bearer sk_test`, which the mock takes for an admin's key
+/// unless the test set its own expectation first (mockall tries expectations in order).
+async fn call(mut links: MockLinks, method: Method, path: &str, body: Option<&str>) -> Response {
+    links.expect_authenticate().returning(|_| Ok(ADMIN));
     let mut req = Request::new(method, Url::parse(&format!("http://sho.rt{path}")).unwrap());
+    req.insert_header("authorization", format!("Bearer {KEY}"));
+    send(links, req, body).await
+}
+
+async fn send(links: MockLinks, mut req: Request, body: Option<&str>) -> Response {
     req.set_peer_addr(Some("198.51.100.7:5555"));
     if let Some(body) = body {
         req.set_body(body);
@@ -67,9 +84,9 @@ async fn shorten_answers_201_with_location() {
     let mut links = MockLinks::new();
     links
         .expect_shorten()
-        .withf(|url| url.as_str() == "https://example.com/a")
+        .withf(|caller, url| *caller == ADMIN && url.as_str() == "https://example.com/a")
         .once()
-        .returning(|_| Ok(link("abcDEF12")));
+        .returning(|_, _| Ok(link("abcDEF12")));
 
     let mut res = call(
         links,
@@ -155,6 +172,7 @@ async fn shorten_refuses_bodies_over_the_limit_with_413() {
 async fn shorten_refuses_other_media_types_with_415() {
     let mut links = MockLinks::new();
     links.expect_shorten().never();
+    links.expect_authenticate().returning(|_| Ok(ADMIN));
     let mut req = Request::new(
         Method::Post,
         Url::parse("http://sho.rt/api/v1/urls").unwrap(),
@@ -178,7 +196,7 @@ async fn shorten_maps_failures(#[case] error: ShortenError, #[case] status: u16)
     links
         .expect_shorten()
         .once()
-        .return_once(move |_| Err(error));
+        .return_once(move |_, _| Err(error));
 
     let res = call(
         links,
@@ -197,7 +215,7 @@ async fn shorten_maps_failures(#[case] error: ShortenError, #[case] status: u16)
 #[async_std::test]
 async fn shorten_refused_by_the_url_policy_is_400_with_the_reason() {
     let mut links = MockLinks::new();
-    links.expect_shorten().once().return_once(|_| {
+    links.expect_shorten().once().return_once(|_, _| {
         Err(ShortenError::Refused(PolicyError::BlockedDomain(
             "evil.example".into(),
         )))
@@ -322,9 +340,9 @@ async fn list_answers_a_page() {
     let mut links = MockLinks::new();
     links
         .expect_list()
-        .withf(|q| q.page.number() == 2 && q.page.size() == 1)
+        .withf(|caller, q| *caller == ADMIN && q.page.number() == 2 && q.page.size() == 1)
         .once()
-        .returning(|_| {
+        .returning(|_, _| {
             Ok(LinkPage {
                 links: vec![link("abcDEF12")],
                 total_count: 3,
@@ -371,7 +389,7 @@ async fn list_rejects_bad_queries_without_asking_the_store(
 #[async_std::test]
 async fn input_the_store_refuses_is_the_callers_400_and_keeps_the_reason_private() {
     let mut links = MockLinks::new();
-    links.expect_list().once().returning(|_| {
+    links.expect_list().once().returning(|_, _| {
         Err(ListLinksError::Repo(RepoError::Rejected(
             "invalid byte sequence for encoding \"UTF8\": 0x00".into(),
         )))
@@ -391,7 +409,7 @@ async fn input_the_store_refuses_is_the_callers_400_and_keeps_the_reason_private
 #[async_std::test]
 async fn detail_shows_clicks_or_null(#[case] clicks: Option<u64>, #[case] shown: Value) {
     let mut links = MockLinks::new();
-    links.expect_detail().once().returning(move |code| {
+    links.expect_detail().once().returning(move |_, code| {
         Ok(LinkDetail {
             link: link(code.as_str()),
             total_clicks: clicks,
@@ -413,7 +431,7 @@ async fn detail_of_an_unknown_link_is_404() {
     links
         .expect_detail()
         .once()
-        .returning(|_| Err(LinkDetailError::NotFound));
+        .returning(|_, _| Err(LinkDetailError::NotFound));
 
     let res = call(links, Method::Get, "/api/v1/links/abcDEF12", None).await;
 
@@ -423,7 +441,7 @@ async fn detail_of_an_unknown_link_is_404() {
 #[async_std::test]
 async fn delete_answers_204() {
     let mut links = MockLinks::new();
-    links.expect_delete().once().returning(|_| Ok(()));
+    links.expect_delete().once().returning(|_, _| Ok(()));
 
     let res = call(links, Method::Delete, "/api/v1/links/abcDEF12", None).await;
 
@@ -470,4 +488,162 @@ async fn unrouted_requests_get_problem_bodies(
 
     assert_eq!(u16::from(res.status()), status);
     assert_eq!(problem(res).await["status"], status);
+}
+
+fn request(method: Method, path: &str, headers: &[(&str, &str)]) -> Request {
+    let mut req = Request::new(method, Url::parse(&format!("http://sho.rt{path}")).unwrap());
+    for (name, value) in headers {
+        req.append_header(*name, *value);
+    }
+    req
+}
+
+#[rstest]
+#[case(&[("authorization", "Bearer sk_abc")], Some("sk_abc"))]
+#[case(&[("authorization", "bearer   sk_abc ")], Some("sk_abc"))]
+#[case(&[("x-api-key", "sk_abc")], Some("sk_abc"))]
+// Authorization wins over X-Api-Key.
+#[case(&[("x-api-key", "sk_other"), ("authorization", "Bearer sk_abc")], Some("sk_abc"))]
+#[case(&[], None)]
+#[async_std::test]
+async fn the_credential_is_read_from_either_header(
+    #[case] headers: &[(&str, &str)],
+    #[case] presented: Option<&'static str>,
+) {
+    let mut links = MockLinks::new();
+    links
+        .expect_authenticate()
+        .withf(move |credential| credential.as_deref() == presented)
+        .once()
+        .returning(|_| Ok(ADMIN));
+    links
+        .expect_list()
+        .once()
+        .returning(|_, _| Ok(LinkPage::default()));
+
+    let res = send(links, request(Method::Get, "/api/v1/links", headers), None).await;
+
+    assert_eq!(res.status(), 200);
+}
+
+#[rstest]
+#[case(&[("authorization", "Basic dXNlcjpwdw==")], "the Authorization header must use the Bearer scheme")]
+#[case(&[("authorization", "sk_abc")], "the Authorization header must be `Bearer <API key>`")]
+#[case(&[("x-api-key", "sk_a"), ("x-api-key", "sk_b")], "a request carries at most one credential header of each kind")]
+#[async_std::test]
+async fn an_unusable_credential_header_is_401_without_a_lookup(
+    #[case] headers: &[(&str, &str)],
+    #[case] detail: &str,
+) {
+    let mut links = MockLinks::new();
+    links.expect_authenticate().never();
+    links.expect_list().never();
+
+    let res = send(links, request(Method::Get, "/api/v1/links", headers), None).await;
+
+    assert_eq!(res.status(), 401);
+    assert_eq!(res["www-authenticate"], r#"Bearer error="invalid_token""#);
+    assert_eq!(problem(res).await["detail"], detail);
+}
+
+#[rstest]
+#[case(AuthError::Unknown, "the API key is not known")]
+#[case(AuthError::Revoked, "the API key has been revoked")]
+#[case(
+    AuthError::Malformed(KeyError::Prefix),
+    "the API key is malformed: an API key starts with sk_"
+)]
+#[async_std::test]
+async fn a_refused_key_is_401_and_goes_no_further(#[case] error: AuthError, #[case] detail: &str) {
+    let mut links = MockLinks::new();
+    links.expect_authenticate().return_once(move |_| Err(error));
+    links.expect_delete().never();
+
+    let headers = [("authorization", "Bearer sk_abc")];
+    let res = send(
+        links,
+        request(Method::Delete, "/api/v1/links/abcDEF12", &headers),
+        None,
+    )
+    .await;
+
+    assert_eq!(res.status(), 401);
+    assert_eq!(res["www-authenticate"], r#"Bearer error="invalid_token""#);
+    let problem = problem(res).await;
+    assert_eq!(problem["type"], "urn:shortener:problem:unauthorized");
+    assert_eq!(problem["detail"], detail);
+}
+
+#[rstest]
+#[case(Method::Get, "/api/v1/links")]
+#[case(Method::Get, "/api/v1/links/abcDEF12")]
+#[case(Method::Delete, "/api/v1/links/abcDEF12")]
+#[case(Method::Post, "/api/v1/urls")]
+#[async_std::test]
+async fn without_a_key_the_use_cases_say_401(#[case] method: Method, #[case] path: &str) {
+    let mut links = MockLinks::new();
+    links
+        .expect_authenticate()
+        .withf(|credential| credential.is_none())
+        .returning(|_| Ok(Caller::Anonymous));
+    links
+        .expect_list()
+        .returning(|_, _| Err(ListLinksError::Unauthenticated));
+    links
+        .expect_detail()
+        .returning(|_, _| Err(LinkDetailError::Unauthenticated));
+    links
+        .expect_delete()
+        .returning(|_, _| Err(DeleteLinkError::Unauthenticated));
+    links
+        .expect_shorten()
+        .returning(|_, _| Err(ShortenError::Unauthenticated));
+
+    let res = send(
+        links,
+        request(method, path, &[]),
+        Some(r#"{"original_url":"https://example.com/"}"#),
+    )
+    .await;
+
+    assert_eq!(res.status(), 401);
+    assert_eq!(res["www-authenticate"], "Bearer");
+    assert_eq!(
+        problem(res).await["type"],
+        "urn:shortener:problem:unauthorized"
+    );
+}
+
+#[async_std::test]
+async fn a_key_store_that_cannot_answer_is_503_not_401() {
+    let mut links = MockLinks::new();
+    links
+        .expect_authenticate()
+        .returning(|_| Err(AuthError::Store(RepoError::Unavailable("down".into()))));
+
+    let headers = [("x-api-key", "sk_abc")];
+    let res = send(links, request(Method::Get, "/api/v1/links", &headers), None).await;
+
+    assert_eq!(res.status(), 503);
+}
+
+#[rstest]
+#[case(Method::Get, "/abcDEF12")]
+#[case(Method::Head, "/abcDEF12")]
+#[case(Method::Get, "/api/v1/openapi.json")]
+#[async_std::test]
+async fn public_routes_ask_for_no_key(#[case] method: Method, #[case] path: &str) {
+    let mut links = MockLinks::new();
+    links.expect_authenticate().never();
+    links
+        .expect_redirect()
+        .returning(|_, _| Ok(LongUrl::parse("https://example.com/").unwrap()));
+    links
+        .expect_resolve()
+        .returning(|_| Ok(LongUrl::parse("https://example.com/").unwrap()));
+
+    let headers = [("authorization", "Basic junk")];
+    let res = send(links, request(method, path, &headers), None).await;
+
+    assert!(res.status().is_success() || res.status().is_redirection());
 }

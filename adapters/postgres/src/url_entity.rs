@@ -11,6 +11,7 @@ pub(crate) struct Model {
     pub(crate) short_code: String,
     pub(crate) original_url: String,
     pub(crate) created_at: ChronoDateTimeUtc,
+    pub(crate) owner_key_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

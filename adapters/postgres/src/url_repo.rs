@@ -2,7 +2,9 @@ use std::future::Future;
 
 use application::ports::{LinkPage, RepoError, UrlRepo};
 use async_trait::async_trait;
-use domain::{Link, LinkQuery, LongUrl, SearchTerm, ShortCode, SortKey, SortOrder};
+use domain::{
+    KeyId, Link, LinkQuery, LongUrl, SearchTerm, ShortCode, SortKey, SortOrder, Visibility,
+};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, Order,
@@ -11,6 +13,7 @@ use sea_orm::{
 
 use crate::error::repo_error;
 use crate::metrics::SqlMetrics;
+use crate::runtime::on_sqlx_runtime;
 use crate::url_entity::{self as urls, Column};
 
 /// `UrlRepo` on the `urls` table.
@@ -28,12 +31,8 @@ impl PgUrlRepo {
         }
     }
 
-    /// Runs a query, given its own handle on the pool, as one task on the tokio runtime sqlx's
-    /// sockets belong to, and measures it. Awaited from url-api's async-std executor, a query
-    /// would otherwise cross between the two runtimes at each step (pool, write, read, return
-    /// to the pool): on a cache miss that cost a third of the redirect's CPU. A caller that
-    /// gives up (a timeout) leaves the query to finish on its own, and its connection back in
-    /// the pool.
+    /// Runs a query, given its own handle on the pool, on sqlx's runtime (see
+    /// [`on_sqlx_runtime`]), and measures it.
     async fn measured<T, Q>(
         &self,
         command: &'static str,
@@ -43,17 +42,8 @@ impl PgUrlRepo {
         T: Send + 'static,
         Q: Future<Output = Result<T, RepoError>> + Send + 'static,
     {
-        let query = query(self.db.clone());
-        let run = async {
-            match tokio::runtime::Handle::try_current() {
-                Ok(runtime) => runtime
-                    .spawn(query)
-                    .await
-                    .map_err(|e| RepoError::Unexpected(format!("query task failed: {e}")))?,
-                Err(_) => query.await,
-            }
-        };
-        self.metrics.measure(command, run).await
+        let query = on_sqlx_runtime(query(self.db.clone()));
+        self.metrics.measure(command, query).await
     }
 }
 
@@ -64,6 +54,7 @@ impl UrlRepo for PgUrlRepo {
             short_code: Set(link.code.as_str().to_owned()),
             original_url: Set(link.url.as_str().to_owned()),
             created_at: Set(link.created_at),
+            owner_key_id: Set(link.owner.map(|key| key.0)),
             ..Default::default()
         };
         self.measured("insert_link", |db| async move {
@@ -88,8 +79,8 @@ impl UrlRepo for PgUrlRepo {
         .await
     }
 
-    async fn list(&self, query: &LinkQuery) -> Result<LinkPage, RepoError> {
-        let (page, count) = (page_of(query), matching(query));
+    async fn list(&self, query: &LinkQuery, visible: Visibility) -> Result<LinkPage, RepoError> {
+        let (page, count) = (page_of(query, visible), matching(query, visible));
         self.measured("list_links", |db| async move {
             let (page, count) = (page.all(&db), count.count(&db));
             let (rows, total_count) = futures::try_join!(page, count).map_err(repo_error)?;
@@ -113,14 +104,20 @@ impl UrlRepo for PgUrlRepo {
 
 impl PgUrlRepo {
     /// The SQL that `list` runs for one page, so tests (and operators) can EXPLAIN it.
-    pub fn list_page_sql(query: &LinkQuery) -> String {
-        page_of(query).build(DbBackend::Postgres).to_string()
+    pub fn list_page_sql(query: &LinkQuery, visible: Visibility) -> String {
+        page_of(query, visible)
+            .build(DbBackend::Postgres)
+            .to_string()
     }
 }
 
-/// The links a query selects, unordered and unpaged.
-fn matching(query: &LinkQuery) -> Select<urls::Entity> {
-    let all = urls::Entity::find();
+/// The links a query selects among those visible, unordered and unpaged.
+fn matching(query: &LinkQuery, visible: Visibility) -> Select<urls::Entity> {
+    let all = match visible {
+        Visibility::Every => urls::Entity::find(),
+        Visibility::OwnedBy(key) => urls::Entity::find().filter(Column::OwnerKeyId.eq(key.0)),
+        Visibility::Nothing => urls::Entity::find().filter(Expr::cust("FALSE")),
+    };
     let Some(term) = &query.search else {
         return all;
     };
@@ -132,9 +129,9 @@ fn matching(query: &LinkQuery) -> Select<urls::Entity> {
     ))
 }
 
-/// One page of those links. Both orderings match an index (sort column, id), so a page is an
-/// index range scan, and id breaks ties so consecutive pages never overlap.
-fn page_of(query: &LinkQuery) -> Select<urls::Entity> {
+/// One page of those links. Both orderings match an index (sort column, id), behind the owner
+/// for a member's listing, so a page is an index range scan, and id breaks ties so consecutive pages never overlap.
+fn page_of(query: &LinkQuery, visible: Visibility) -> Select<urls::Entity> {
     let order = match query.order {
         SortOrder::Asc => Order::Asc,
         SortOrder::Desc => Order::Desc,
@@ -143,7 +140,7 @@ fn page_of(query: &LinkQuery) -> Select<urls::Entity> {
         SortKey::CreatedAt => Column::CreatedAt,
         SortKey::OriginalUrl => Column::OriginalUrl,
     };
-    matching(query)
+    matching(query, visible)
         .order_by(sort, order.clone())
         .order_by(Column::Id, order)
         .offset(query.page.offset())
@@ -160,6 +157,7 @@ fn into_link(row: urls::Model) -> Result<Link, RepoError> {
         code: ShortCode::parse(&row.short_code).map_err(|e| broken("short_code", &e))?,
         url: LongUrl::parse(&row.original_url).map_err(|e| broken("original_url", &e))?,
         created_at: row.created_at,
+        owner: row.owner_key_id.map(KeyId),
     })
 }
 

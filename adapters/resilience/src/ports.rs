@@ -2,11 +2,15 @@
 //! the [`Guard`] (timeout, breaker), with the port's own rule for what counts as a failure.
 
 use application::ports::{
-    AnalyticsError, AnalyticsQuery, ClickPublisher, ClickStore, LinkPage, PublishError, RepoError,
-    StatsStore, StoreError, UrlRepo,
+    AnalyticsError, AnalyticsQuery, ClickPublisher, ClickStore, KeyRecord, KeyStore, LinkPage,
+    NewKey, PublishError, RepoError, StatsStore, StoreError, UrlRepo,
 };
 use async_trait::async_trait;
-use domain::{ClickEvent, ClickStats, DayRange, EnrichedClick, Link, LinkQuery, ShortCode};
+use chrono::{DateTime, Utc};
+use domain::{
+    ClickEvent, ClickStats, DayRange, EnrichedClick, KeyHash, KeyId, Link, LinkQuery, ShortCode,
+    Visibility,
+};
 
 use crate::guard::Guard;
 
@@ -32,12 +36,31 @@ impl<R: UrlRepo> UrlRepo for Resilient<R> {
         self.guard.run(self.inner.find(code)).await
     }
 
-    async fn list(&self, query: &LinkQuery) -> Result<LinkPage, RepoError> {
-        self.guard.run(self.inner.list(query)).await
+    async fn list(&self, query: &LinkQuery, visible: Visibility) -> Result<LinkPage, RepoError> {
+        self.guard.run(self.inner.list(query, visible)).await
     }
 
     async fn delete(&self, code: &ShortCode) -> Result<bool, RepoError> {
         self.guard.run(self.inner.delete(code)).await
+    }
+}
+
+#[async_trait]
+impl<K: KeyStore> KeyStore for Resilient<K> {
+    async fn find(&self, hash: &KeyHash) -> Result<Option<KeyRecord>, RepoError> {
+        self.guard.run(self.inner.find(hash)).await
+    }
+
+    async fn create(&self, key: &NewKey) -> Result<KeyRecord, RepoError> {
+        self.guard.run(self.inner.create(key)).await
+    }
+
+    async fn list(&self) -> Result<Vec<KeyRecord>, RepoError> {
+        self.guard.run(self.inner.list()).await
+    }
+
+    async fn revoke(&self, id: KeyId, at: DateTime<Utc>) -> Result<Option<KeyRecord>, RepoError> {
+        self.guard.run(self.inner.revoke(id, at)).await
     }
 }
 
@@ -81,8 +104,9 @@ mod tests {
     use std::sync::Arc;
     use std::time::Duration;
 
-    use application::ports::{MockAnalyticsQuery, MockClickPublisher, MockClickStore, MockUrlRepo};
     use chrono::DateTime;
+
+    use application::ports::{MockAnalyticsQuery, MockClickPublisher, MockClickStore, MockUrlRepo};
     use domain::{LongUrl, Visit};
     use rstest::rstest;
 
@@ -105,6 +129,7 @@ mod tests {
             code: code(),
             url: LongUrl::parse("https://example.com/").unwrap(),
             created_at: DateTime::from_timestamp(0, 0).unwrap(),
+            owner: None,
         }
     }
 

@@ -6,6 +6,8 @@ mod click_store;
 mod clock;
 mod code_generator;
 mod geo_locator;
+mod key_generator;
+mod key_store;
 mod stats_store;
 mod url_repo;
 
@@ -15,6 +17,8 @@ pub use click_store::{ClickStore, StoreError};
 pub use clock::{Clock, SystemClock};
 pub use code_generator::{CodeGenerator, RandomCodes};
 pub use geo_locator::{GeoLocator, NoGeoLocator};
+pub use key_generator::{KeyGenerator, RandomKeys};
+pub use key_store::{KeyRecord, KeyStore, NewKey};
 pub use stats_store::StatsStore;
 pub use url_repo::{LinkPage, RepoError, UrlRepo};
 
@@ -22,5 +26,6 @@ pub use url_repo::{LinkPage, RepoError, UrlRepo};
 pub use {
     analytics_query::MockAnalyticsQuery, click_publisher::MockClickPublisher,
     click_store::MockClickStore, clock::MockClock, code_generator::MockCodeGenerator,
-    geo_locator::MockGeoLocator, stats_store::MockStatsStore, url_repo::MockUrlRepo,
+    geo_locator::MockGeoLocator, key_generator::MockKeyGenerator, key_store::MockKeyStore,
+    stats_store::MockStatsStore, url_repo::MockUrlRepo,
 };

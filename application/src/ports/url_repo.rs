@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use domain::{Link, LinkQuery, ShortCode};
+use domain::{Link, LinkQuery, ShortCode, Visibility};
 
 /// One page of links and the number of links that match the query in all.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -46,11 +46,11 @@ pub trait UrlRepo: Send + Sync + 'static {
     /// `Unavailable`, `Rejected` or `Unexpected`; a missing link is `Ok(None)`, not an error.
     async fn find(&self, code: &ShortCode) -> Result<Option<Link>, RepoError>;
 
-    /// One page of links, filtered and sorted as the query says.
+    /// One page of the links `visible` covers, filtered and sorted as the query says.
     ///
     /// # Errors
     /// `Unavailable`, `Rejected` or `Unexpected`.
-    async fn list(&self, query: &LinkQuery) -> Result<LinkPage, RepoError>;
+    async fn list(&self, query: &LinkQuery, visible: Visibility) -> Result<LinkPage, RepoError>;
 
     /// Removes the link; `Ok(false)` when there was none.
     ///

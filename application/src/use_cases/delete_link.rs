@@ -1,21 +1,40 @@
-use domain::ShortCode;
+use domain::{Caller, ShortCode, Visibility};
 
 use crate::ports::{RepoError, UrlRepo};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DeleteLinkError {
+    #[error("deleting a link needs an API key")]
+    Unauthenticated,
     #[error("no link has this short code")]
     NotFound,
     #[error(transparent)]
     Repo(#[from] RepoError),
 }
 
-/// Removes a link, after which its code no longer redirects. Its clicks stay in analytics.
+/// Removes a link, after which its code no longer redirects. Its clicks stay in analytics. A
+/// member may remove only its own links; anyone else's is not found, so that a member learns
+/// nothing of what exists beyond its own.
 ///
 /// # Errors
-/// [`DeleteLinkError::NotFound`] for an unknown code; [`DeleteLinkError::Repo`] when the store
-/// fails.
-pub async fn delete_link(repo: &impl UrlRepo, code: ShortCode) -> Result<(), DeleteLinkError> {
+/// [`DeleteLinkError::Unauthenticated`] without a key; [`DeleteLinkError::NotFound`] for an
+/// unknown code or another's link; [`DeleteLinkError::Repo`] when the store fails.
+pub async fn delete_link(
+    repo: &impl UrlRepo,
+    caller: Caller,
+    code: ShortCode,
+) -> Result<(), DeleteLinkError> {
+    match caller.visibility() {
+        Visibility::Nothing => return Err(DeleteLinkError::Unauthenticated),
+        Visibility::OwnedBy(_) => {
+            // A link's owner never changes, so a check before the delete can't go stale.
+            let link = repo.find(&code).await?;
+            if !link.is_some_and(|link| caller.may_manage(link.owner)) {
+                return Err(DeleteLinkError::NotFound);
+            }
+        }
+        Visibility::Every => {}
+    }
     if repo.delete(&code).await? {
         Ok(())
     } else {
@@ -25,11 +44,26 @@ pub async fn delete_link(repo: &impl UrlRepo, code: ShortCode) -> Result<(), Del
 
 #[cfg(test)]
 mod tests {
+    use chrono::DateTime;
+    use domain::{KeyId, Link, LongUrl, Role};
     use futures::executor::block_on;
     use rstest::rstest;
 
     use super::*;
     use crate::ports::MockUrlRepo;
+
+    const ADMIN: Caller = Caller::Key {
+        id: KeyId(1),
+        role: Role::Admin,
+    };
+    const MEMBER: Caller = Caller::Key {
+        id: KeyId(5),
+        role: Role::Member,
+    };
+
+    fn code() -> ShortCode {
+        ShortCode::parse("abcDEF12").unwrap()
+    }
 
     #[rstest]
     #[case(Ok(true), Ok(()))]
@@ -49,6 +83,49 @@ mod tests {
             .once()
             .return_once(move |_| stored);
 
-        assert_eq!(block_on(delete_link(&repo, code)), expected);
+        assert_eq!(block_on(delete_link(&repo, ADMIN, code)), expected);
+    }
+
+    fn owned_by(owner: Option<KeyId>) -> MockUrlRepo {
+        let mut repo = MockUrlRepo::new();
+        repo.expect_find().once().returning(move |code| {
+            Ok(Some(Link {
+                code: *code,
+                url: LongUrl::parse("https://example.com/").unwrap(),
+                created_at: DateTime::from_timestamp(1_600_000_000, 0).unwrap(),
+                owner,
+            }))
+        });
+        repo
+    }
+
+    #[test]
+    fn a_member_deletes_its_own_link() {
+        let mut repo = owned_by(Some(KeyId(5)));
+        repo.expect_delete().once().returning(|_| Ok(true));
+        assert_eq!(block_on(delete_link(&repo, MEMBER, code())), Ok(()));
+    }
+
+    #[rstest]
+    #[case(Some(KeyId(6)))]
+    #[case(None)]
+    fn anothers_link_is_not_found_by_a_member_and_stays(#[case] owner: Option<KeyId>) {
+        let mut repo = owned_by(owner);
+        repo.expect_delete().never();
+        assert_eq!(
+            block_on(delete_link(&repo, MEMBER, code())),
+            Err(DeleteLinkError::NotFound)
+        );
+    }
+
+    #[test]
+    fn nobody_in_particular_deletes_nothing() {
+        let mut repo = MockUrlRepo::new();
+        repo.expect_find().never();
+        repo.expect_delete().never();
+        assert_eq!(
+            block_on(delete_link(&repo, Caller::Anonymous, code())),
+            Err(DeleteLinkError::Unauthenticated)
+        );
     }
 }

@@ -1,4 +1,4 @@
-use domain::{Link, ShortCode};
+use domain::{Caller, Link, ShortCode};
 
 use crate::ports::{AnalyticsQuery, RepoError, UrlRepo};
 
@@ -12,6 +12,8 @@ pub struct LinkDetail {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LinkDetailError {
+    #[error("reading a link needs an API key")]
+    Unauthenticated,
     #[error("no link has this short code")]
     NotFound,
     #[error(transparent)]
@@ -19,16 +21,25 @@ pub enum LinkDetailError {
 }
 
 /// The link with its click count. Analytics failing degrades the answer, it doesn't fail it.
+/// A member sees only its own links; anyone else's is not found.
 ///
 /// # Errors
-/// [`LinkDetailError::NotFound`] for an unknown code; [`LinkDetailError::Repo`] when the store
-/// fails.
+/// [`LinkDetailError::Unauthenticated`] without a key; [`LinkDetailError::NotFound`] for an
+/// unknown code or another's link; [`LinkDetailError::Repo`] when the store fails.
 pub async fn link_detail(
     repo: &impl UrlRepo,
     analytics: &impl AnalyticsQuery,
+    caller: Caller,
     code: ShortCode,
 ) -> Result<LinkDetail, LinkDetailError> {
-    let link = repo.find(&code).await?.ok_or(LinkDetailError::NotFound)?;
+    if caller == Caller::Anonymous {
+        return Err(LinkDetailError::Unauthenticated);
+    }
+    let link = repo
+        .find(&code)
+        .await?
+        .filter(|link| caller.may_manage(link.owner))
+        .ok_or(LinkDetailError::NotFound)?;
     let total_clicks = match analytics.click_count(&code).await {
         Ok(count) => Some(count),
         Err(e) => {
@@ -42,11 +53,16 @@ pub async fn link_detail(
 #[cfg(test)]
 mod tests {
     use chrono::DateTime;
-    use domain::LongUrl;
+    use domain::{KeyId, LongUrl, Role};
     use futures::executor::block_on;
 
     use super::*;
     use crate::ports::{AnalyticsError, MockAnalyticsQuery, MockUrlRepo};
+
+    const MEMBER: Caller = Caller::Key {
+        id: KeyId(5),
+        role: Role::Member,
+    };
 
     fn code() -> ShortCode {
         ShortCode::parse("abcDEF12").unwrap()
@@ -59,6 +75,7 @@ mod tests {
                 code: *code,
                 url: LongUrl::parse("https://example.com/").unwrap(),
                 created_at: DateTime::from_timestamp(1_600_000_000, 0).unwrap(),
+                owner: Some(KeyId(5)),
             }))
         });
         repo
@@ -73,7 +90,7 @@ mod tests {
             .once()
             .returning(|_| Ok(42));
 
-        let detail = block_on(link_detail(&repo_with_link(), &analytics, code())).unwrap();
+        let detail = block_on(link_detail(&repo_with_link(), &analytics, MEMBER, code())).unwrap();
 
         assert_eq!(detail.link.code, code());
         assert_eq!(detail.total_clicks, Some(42));
@@ -87,7 +104,7 @@ mod tests {
             .once()
             .returning(|_| Err(AnalyticsError::Unavailable("deadline exceeded".into())));
 
-        let detail = block_on(link_detail(&repo_with_link(), &analytics, code())).unwrap();
+        let detail = block_on(link_detail(&repo_with_link(), &analytics, MEMBER, code())).unwrap();
 
         assert_eq!(detail.total_clicks, None);
     }
@@ -99,8 +116,51 @@ mod tests {
         let mut analytics = MockAnalyticsQuery::new();
         analytics.expect_click_count().never();
 
-        let result = block_on(link_detail(&repo, &analytics, code()));
+        let result = block_on(link_detail(&repo, &analytics, MEMBER, code()));
 
         assert_eq!(result, Err(LinkDetailError::NotFound));
+    }
+
+    #[test]
+    fn anothers_link_is_not_found_by_a_member() {
+        let mut analytics = MockAnalyticsQuery::new();
+        analytics.expect_click_count().never();
+        let other = Caller::Key {
+            id: KeyId(6),
+            role: Role::Member,
+        };
+
+        let result = block_on(link_detail(&repo_with_link(), &analytics, other, code()));
+
+        assert_eq!(result, Err(LinkDetailError::NotFound));
+    }
+
+    #[test]
+    fn an_admin_reads_anyones_link() {
+        let mut analytics = MockAnalyticsQuery::new();
+        analytics.expect_click_count().returning(|_| Ok(1));
+        let admin = Caller::Key {
+            id: KeyId(1),
+            role: Role::Admin,
+        };
+
+        let detail = block_on(link_detail(&repo_with_link(), &analytics, admin, code())).unwrap();
+
+        assert_eq!(detail.link.owner, Some(KeyId(5)));
+    }
+
+    #[test]
+    fn nobody_in_particular_reads_nothing() {
+        let mut repo = MockUrlRepo::new();
+        repo.expect_find().never();
+
+        let result = block_on(link_detail(
+            &repo,
+            &MockAnalyticsQuery::new(),
+            Caller::Anonymous,
+            code(),
+        ));
+
+        assert_eq!(result, Err(LinkDetailError::Unauthenticated));
     }
 }

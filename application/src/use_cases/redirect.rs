@@ -71,6 +71,7 @@ mod tests {
                 code: *code,
                 url: LongUrl::parse("https://example.com/target").unwrap(),
                 created_at: DateTime::from_timestamp(1_600_000_000, 0).unwrap(),
+                owner: None,
             }))
         });
         repo

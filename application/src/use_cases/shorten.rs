@@ -1,4 +1,4 @@
-use domain::{Link, LongUrl, PolicyError, UrlPolicy};
+use domain::{Caller, Link, LongUrl, PolicyError, UrlPolicy};
 
 use crate::ports::{Clock, CodeGenerator, RepoError, UrlRepo};
 
@@ -8,6 +8,8 @@ pub const MAX_TRIES: u32 = 5;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ShortenError {
+    #[error("shortening needs an API key here")]
+    Unauthenticated,
     /// The target breaks the operator's URL policy: the caller's mistake, with the reason.
     #[error(transparent)]
     Refused(#[from] PolicyError),
@@ -17,25 +19,41 @@ pub enum ShortenError {
     Repo(#[from] RepoError),
 }
 
-/// Stores the URL under a new random code, drawing again when a code is taken, once the URL
-/// passes the policy.
+/// What the operator decided about shortening.
+#[derive(Debug, Clone)]
+pub struct ShortenRules {
+    /// Which targets a link may have.
+    pub url_policy: UrlPolicy,
+    /// Whether a caller without a key may shorten (`auth.anonymous_shorten`); such links
+    /// belong to no key.
+    pub anonymous: bool,
+}
+
+/// Stores the URL under a new random code, drawing again when a code is taken, once the
+/// caller may shorten and the URL passes the policy. The link belongs to the caller's key.
 ///
 /// # Errors
+/// [`ShortenError::Unauthenticated`] without a key unless anonymous shortening is on;
 /// [`ShortenError::Refused`] for a target the policy refuses; [`ShortenError::NoFreeCode`]
 /// after [`MAX_TRIES`] collisions; [`ShortenError::Repo`] when the store fails.
 pub async fn shorten(
     repo: &impl UrlRepo,
     codes: &impl CodeGenerator,
     clock: &impl Clock,
-    policy: &UrlPolicy,
+    rules: &ShortenRules,
+    caller: Caller,
     url: LongUrl,
 ) -> Result<Link, ShortenError> {
-    policy.check(&url)?;
+    if caller == Caller::Anonymous && !rules.anonymous {
+        return Err(ShortenError::Unauthenticated);
+    }
+    rules.url_policy.check(&url)?;
     for _ in 0..MAX_TRIES {
         let link = Link {
             code: codes.generate(),
             url: url.clone(),
             created_at: clock.now(),
+            owner: caller.key(),
         };
         match repo.insert(&link).await {
             Ok(()) => return Ok(link),
@@ -51,9 +69,10 @@ pub async fn shorten(
 #[cfg(test)]
 mod tests {
     use chrono::DateTime;
-    use domain::{AddressRange, Blocklist, ShortCode};
+    use domain::{AddressRange, Blocklist, KeyId, Role, ShortCode};
     use futures::executor::block_on;
     use mockall::Sequence;
+    use rstest::rstest;
 
     use super::*;
     use crate::ports::{MockClock, MockCodeGenerator, MockUrlRepo};
@@ -62,8 +81,16 @@ mod tests {
         LongUrl::parse("https://example.com/").unwrap()
     }
 
-    fn policy() -> UrlPolicy {
-        UrlPolicy::new("https://sho.rt", Blocklist::default(), false)
+    const MEMBER: Caller = Caller::Key {
+        id: KeyId(5),
+        role: Role::Member,
+    };
+
+    fn rules() -> ShortenRules {
+        ShortenRules {
+            url_policy: UrlPolicy::new("https://sho.rt", Blocklist::default(), false),
+            anonymous: false,
+        }
     }
 
     fn fixed_clock() -> MockClock {
@@ -91,7 +118,11 @@ mod tests {
     fn stores_the_link_under_the_first_free_code() {
         let mut repo = MockUrlRepo::new();
         repo.expect_insert()
-            .withf(|link| link.code.as_str() == "first111" && link.url == url())
+            .withf(|link| {
+                link.code.as_str() == "first111"
+                    && link.url == url()
+                    && link.owner == Some(KeyId(5))
+            })
             .once()
             .returning(|_| Ok(()));
 
@@ -99,7 +130,8 @@ mod tests {
             &repo,
             &codes(&["first111"]),
             &fixed_clock(),
-            &policy(),
+            &rules(),
+            MEMBER,
             url(),
         ))
         .unwrap();
@@ -127,7 +159,8 @@ mod tests {
             &repo,
             &codes(&["taken111", "free2222"]),
             &fixed_clock(),
-            &policy(),
+            &rules(),
+            MEMBER,
             url(),
         ))
         .unwrap();
@@ -143,7 +176,14 @@ mod tests {
             .returning(|_| Err(RepoError::CodeTaken));
         let codes = codes(&["aaaaaaa1", "aaaaaaa2", "aaaaaaa3", "aaaaaaa4", "aaaaaaa5"]);
 
-        let result = block_on(shorten(&repo, &codes, &fixed_clock(), &policy(), url()));
+        let result = block_on(shorten(
+            &repo,
+            &codes,
+            &fixed_clock(),
+            &rules(),
+            MEMBER,
+            url(),
+        ));
 
         assert_eq!(result, Err(ShortenError::NoFreeCode { tries: 5 }));
     }
@@ -159,7 +199,8 @@ mod tests {
             &repo,
             &codes(&["aaaaaaa1"]),
             &fixed_clock(),
-            &policy(),
+            &rules(),
+            MEMBER,
             url(),
         ));
 
@@ -181,7 +222,8 @@ mod tests {
             &repo,
             &MockCodeGenerator::new(),
             &MockClock::new(),
-            &policy(),
+            &rules(),
+            MEMBER,
             metadata,
         ));
 
@@ -192,5 +234,43 @@ mod tests {
                 range: AddressRange::LinkLocal,
             }))
         );
+    }
+
+    #[rstest]
+    #[case(false, Err(ShortenError::Unauthenticated))]
+    #[case(true, Ok(None))]
+    fn nobody_in_particular_shortens_only_where_allowed(
+        #[case] anonymous: bool,
+        #[case] expected: Result<Option<KeyId>, ShortenError>,
+    ) {
+        let mut repo = MockUrlRepo::new();
+        repo.expect_insert()
+            .times(usize::from(anonymous))
+            .returning(|_| Ok(()));
+        let codes = if anonymous {
+            codes(&["anon1111"])
+        } else {
+            MockCodeGenerator::new()
+        };
+        let clock = if anonymous {
+            fixed_clock()
+        } else {
+            MockClock::new()
+        };
+        let rules = ShortenRules {
+            anonymous,
+            ..rules()
+        };
+
+        let result = block_on(shorten(
+            &repo,
+            &codes,
+            &clock,
+            &rules,
+            Caller::Anonymous,
+            url(),
+        ));
+
+        assert_eq!(result.map(|link| link.owner), expected);
     }
 }

@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 pub use analytics_consumer::AnalyticsConsumerConfig;
 pub use analytics_rpc::AnalyticsRpcConfig;
 pub use sections::{CommonConfig, DatabaseConfig, GuardsConfig, KafkaConfig};
-pub use url_api::UrlApiConfig;
+pub use url_api::{AuthConfig, UrlApiConfig};
 
 /// A setting that can't be used: where it came from and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,6 +191,15 @@ impl Setting {
             )));
         }
         Ok(url)
+    }
+
+    /// `true` or `false`.
+    fn boolean(&self) -> Result<bool, ConfigError> {
+        match self.value.as_str() {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            other => Err(self.error(format!("'{other}' must be true or false"))),
+        }
     }
 
     /// A PostgreSQL URL. Errors show it with the password masked.

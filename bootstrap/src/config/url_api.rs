@@ -38,6 +38,7 @@ pub struct UrlApiConfig {
     pub analytics_timeout: Duration,
     /// Which targets a link may have (its own host is the base URL's).
     pub url_policy: UrlPolicy,
+    pub auth: AuthConfig,
     /// Dev server, logs and traces.
     pub common: CommonConfig,
 }
@@ -52,7 +53,39 @@ struct File {
     cache: CacheFile,
     analytics: AnalyticsFile,
     url_policy: UrlPolicyFile,
+    auth: AuthFile,
     common: CommonFile,
+}
+
+/// Who may do what without a key, and how long a valid key is remembered.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthConfig {
+    /// Whether clients without a key may shorten.
+    pub anonymous_shorten: bool,
+    /// How long a valid key is remembered: a revoked key stops working within this.
+    pub key_cache_ttl: Duration,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuthFile {
+    anonymous_shorten: bool,
+    key_cache_ttl_ms: u64,
+}
+
+impl AuthFile {
+    fn load(self, env: &impl Env) -> Result<AuthConfig, ConfigError> {
+        Ok(AuthConfig {
+            anonymous_shorten: Setting::new(
+                env,
+                "AUTH_ANONYMOUS_SHORTEN",
+                "auth.anonymous_shorten",
+                self.anonymous_shorten.to_string(),
+            )
+            .boolean()?,
+            key_cache_ttl: millis("auth.key_cache_ttl_ms", self.key_cache_ttl_ms)?,
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -173,6 +206,7 @@ impl UrlApiConfig {
             .to_string(),
             analytics_timeout: millis("analytics.timeout_ms", file.analytics.timeout_ms)?,
             url_policy: file.url_policy.load(base_url.as_str())?,
+            auth: file.auth.load(env)?,
             common: file.common.load(env)?,
         })
     }
@@ -206,6 +240,8 @@ mod tests {
             "postgres://postgres:postgres@localhost:5432/shortener"
         );
         assert_eq!(config.common.log_filter, "info");
+        assert!(!config.auth.anonymous_shorten);
+        assert_eq!(config.auth.key_cache_ttl, Duration::from_secs(10));
     }
 
     #[test]
@@ -217,9 +253,11 @@ mod tests {
                 ("BASE_URL", "https://sho.rt/"),
                 ("DATABASE_URL", "postgres://u:p@db:5432/x"),
                 ("RUST_LOG", "debug,sqlx=warn"),
+                ("AUTH_ANONYMOUS_SHORTEN", "true"),
             ]),
         )
         .unwrap();
+        assert!(config.auth.anonymous_shorten);
         assert_eq!(config.http_addr, "127.0.0.1:0".parse().unwrap());
         assert_eq!(config.base_url, "https://sho.rt");
         assert_eq!(config.database.pool.url, "postgres://u:p@db:5432/x");
@@ -234,6 +272,7 @@ mod tests {
     #[case("DATABASE_URL", "mysql://db/x", "DATABASE_URL")]
     #[case("DATABASE_URL", "not a url", "DATABASE_URL")]
     #[case("RUST_LOG", "info,[", "RUST_LOG")]
+    #[case("AUTH_ANONYMOUS_SHORTEN", "yes", "AUTH_ANONYMOUS_SHORTEN")]
     fn a_bad_variable_is_named(#[case] var: &str, #[case] value: &str, #[case] named: &str) {
         let error = UrlApiConfig::load([], &env(&[(var, value)])).unwrap_err();
         assert_eq!(error.setting, named);
