@@ -2,6 +2,7 @@
 //! bound address) and `run_until` (which serves until a shutdown future completes). The binaries
 //! and the tests start the services through exactly these functions.
 
+pub mod admin;
 pub mod analytics_consumer;
 pub mod analytics_rpc;
 pub mod config;

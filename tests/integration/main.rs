@@ -9,6 +9,7 @@
 #![allow(clippy::expect_used, clippy::panic, clippy::unwrap_used)]
 
 mod access_control;
+mod admin_cli;
 mod behind_nginx;
 mod click_pipeline;
 mod end_to_end;

@@ -223,6 +223,23 @@ impl Setting {
     }
 }
 
+/// `DATABASE_URL`, for the tools that read nothing else (`admin`).
+///
+/// # Errors
+/// When it is not a PostgreSQL URL.
+pub fn database_url(env: &impl Env) -> Result<String, ConfigError> {
+    Setting::new(
+        env,
+        "DATABASE_URL",
+        "DATABASE_URL",
+        DEFAULT_DATABASE_URL.to_owned(),
+    )
+    .postgres_url()
+}
+
+/// Where every binary looks for PostgreSQL unless told otherwise (DESIGN.md's default).
+const DEFAULT_DATABASE_URL: &str = "postgres://postgres:postgres@localhost:5432/shortener";
+
 fn positive(key: &str, value: u64) -> Result<u64, ConfigError> {
     if value == 0 {
         return Err(ConfigError::new(key, "must be more than 0"));
