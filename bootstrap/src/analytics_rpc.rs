@@ -4,7 +4,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use adapter_grpc::CallLimits;
+use adapter_grpc::{CallLimits, Callers};
 use adapter_postgres::PgStatsStore;
 use adapter_resilience::{Guard, Resilient};
 use application::AnalyticsService;
@@ -20,6 +20,7 @@ pub struct AnalyticsRpc {
     dev_addr: SocketAddr,
     analytics: Arc<AnalyticsService<Resilient<PgStatsStore>>>,
     guards: GuardsConfig,
+    token: Option<adapter_grpc::RpcToken>,
 }
 
 impl AnalyticsRpc {
@@ -60,6 +61,7 @@ impl AnalyticsRpc {
             dev_addr,
             analytics: Arc::new(AnalyticsService::new(stats)),
             guards: config.guards,
+            token: config.token,
         })
     }
 
@@ -83,7 +85,8 @@ impl AnalyticsRpc {
             timeout: self.guards.timeout,
             shed_above_cpu: self.guards.shedding.then_some(self.guards.cpu_threshold),
         };
-        adapter_grpc::serve(self.listener, self.analytics, limits, shutdown)
+        let callers = Callers { token: self.token };
+        adapter_grpc::serve(self.listener, self.analytics, limits, callers, shutdown)
             .await
             .map_err(|e| StartError(format!("gRPC server failed: {e}")))?;
         tracing::info!("analytics-rpc stopped");

@@ -50,6 +50,7 @@ impl UrlApi {
         let analytics = GrpcAnalytics::new(&ClientConfig {
             url: config.analytics_rpc_url.clone(),
             timeout: config.analytics_timeout,
+            token: config.analytics_rpc_token.clone(),
         })
         .map_err(|e| StartError(format!("ANALYTICS_RPC_URL: {e}")))?;
 

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use adapter_grpc::proto::{Count, GetClickCountRequest, GetClickStatsRequest};
-use adapter_grpc::{ClientConfig, GrpcAnalytics};
+use adapter_grpc::{ClientConfig, GrpcAnalytics, RpcToken};
 use adapter_postgres::PgClickStore;
 use application::ports::{AnalyticsQuery, ClickStore};
 use chrono::{DateTime, Utc};
@@ -182,6 +182,7 @@ async fn url_api_client_reads_counts_and_reports_an_absent_server() {
     let config = |url: String| ClientConfig {
         url,
         timeout: Duration::from_secs(2),
+        token: None,
     };
 
     let present = GrpcAnalytics::new(&config(format!("http://{}", rpc.addr))).unwrap();
@@ -191,4 +192,47 @@ async fn url_api_client_reads_counts_and_reports_an_absent_server() {
     rpc.stop().await;
     let absent = GrpcAnalytics::new(&config(format!("http://{addr}"))).unwrap();
     assert!(absent.click_count(&code).await.is_err());
+}
+
+#[async_std::test]
+async fn with_a_token_analytics_calls_need_it_and_health_does_not() {
+    let db = TestDatabase::create().await;
+    seed(&db).await;
+    let token = || RpcToken::new("compose-token-1").unwrap();
+    let rpc = TestRpc::spawn_with(&db.url, |config| config.token = token()).await;
+    let code = ShortCode::parse("grpcAAA1").unwrap();
+    let url = format!("http://{}", rpc.addr);
+
+    let refused = rpc
+        .client()
+        .await
+        .get_click_count(GetClickCountRequest {
+            short_code: "grpcAAA1".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::Unauthenticated);
+
+    let client = |token: Option<RpcToken>| {
+        GrpcAnalytics::new(&ClientConfig {
+            url: url.clone(),
+            timeout: Duration::from_secs(2),
+            token,
+        })
+        .unwrap()
+    };
+    assert_eq!(client(token()).click_count(&code).await, Ok(4));
+    let wrong = client(RpcToken::new("compose-token-2").unwrap());
+    assert!(wrong.click_count(&code).await.is_err());
+
+    let channel = Channel::from_shared(url).unwrap().connect().await.unwrap();
+    let health = HealthClient::new(channel)
+        .check(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(health.status(), ServingStatus::Serving);
+    rpc.stop().await;
 }

@@ -17,6 +17,14 @@ pub(crate) struct TestRpc {
 
 impl TestRpc {
     pub(crate) async fn spawn(database_url: &str) -> Self {
+        Self::spawn_with(database_url, |_| {}).await
+    }
+
+    /// With some settings changed from the shipped defaults.
+    pub(crate) async fn spawn_with(
+        database_url: &str,
+        configure: impl FnOnce(&mut AnalyticsRpcConfig),
+    ) -> Self {
         let vars = [
             ("GRPC_ADDR", "127.0.0.1:0".to_owned()),
             ("DATABASE_URL", database_url.to_owned()),
@@ -26,6 +34,7 @@ impl TestRpc {
         let mut config = AnalyticsRpcConfig::load([], &env).unwrap();
         // As in url_api_app: no shedding on a CPU busy running tests.
         config.guards.shedding = false;
+        configure(&mut config);
         let rpc = AnalyticsRpc::build(config).await.unwrap();
         let addr = rpc.local_addr();
         let (stop, stopped) = bounded::<()>(1);

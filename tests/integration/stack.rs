@@ -84,6 +84,8 @@ impl Stack {
             ("GRPC_ADDR", "127.0.0.1:0".to_owned()),
             ("HTTP_ADDR", "127.0.0.1:0".to_owned()),
             ("DEV_ADDR", "127.0.0.1:0".to_owned()),
+            // As compose runs them: url-api proves itself to analytics-rpc with a token.
+            ("ANALYTICS_RPC_TOKEN", format!("token-{}", kafka.topic)),
         ];
         let config = |name: &str| dir.join(format!("{name}.yaml")).display().to_string();
         let consumer = Service::start("analytics-consumer", &config("analytics-consumer"), &vars);

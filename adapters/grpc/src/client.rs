@@ -8,6 +8,7 @@ use tonic::{Code, Status};
 
 use crate::metrics::{Metadata, RpcMetrics};
 use crate::proto::GetClickCountRequest;
+use crate::token::RpcToken;
 use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
@@ -20,6 +21,8 @@ pub struct ClientConfig {
     pub url: String,
     /// How long one call may take before url-api answers without the count.
     pub timeout: Duration,
+    /// Sent with every call when analytics-rpc asks for one.
+    pub token: Option<RpcToken>,
 }
 
 /// `AnalyticsQuery` over gRPC. The channel connects lazily and reconnects by itself, so
@@ -28,6 +31,7 @@ pub struct ClientConfig {
 pub struct GrpcAnalytics {
     client: AnalyticsClient<Channel>,
     metrics: RpcMetrics,
+    token: Option<RpcToken>,
 }
 
 impl GrpcAnalytics {
@@ -43,6 +47,7 @@ impl GrpcAnalytics {
         Ok(Self {
             client: AnalyticsClient::new(channel),
             metrics: RpcMetrics::new("client"),
+            token: config.token.clone(),
         })
     }
 }
@@ -59,6 +64,9 @@ impl AnalyticsQuery for GrpcAnalytics {
         let mut request = tonic::Request::new(GetClickCountRequest {
             short_code: code.to_string(),
         });
+        if let Some(token) = &self.token {
+            token.attach(request.metadata_mut());
+        }
         // The callee continues this trace.
         let context = span.context();
         opentelemetry::global::get_text_map_propagator(|p| {

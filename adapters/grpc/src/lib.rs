@@ -7,11 +7,13 @@ mod guards;
 mod methods;
 mod metrics;
 mod server;
+mod token;
 mod well_formed;
 
 pub use client::{ClientConfig, GrpcAnalytics, counts_as_failure};
 pub use methods::own_methods;
-pub use server::{CallLimits, serve};
+pub use server::{CallLimits, Callers, serve};
+pub use token::RpcToken;
 
 /// The generated protocol types.
 #[allow(unreachable_pub, clippy::all, clippy::pedantic)]

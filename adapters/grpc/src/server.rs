@@ -22,6 +22,7 @@ use crate::proto::{
     Count, FILE_DESCRIPTOR_SET, GetClickCountRequest, GetClickCountResponse, GetClickStatsRequest,
     GetClickStatsResponse,
 };
+use crate::token::{self, RpcToken};
 use crate::well_formed::WellFormedLayer;
 
 /// The inbound guards' settings: plain values, from which [`serve`] builds its layers.
@@ -31,6 +32,12 @@ pub struct CallLimits {
     pub timeout: std::time::Duration,
     /// Per mille of this process's CPU above which calls are shed; `None`: never shed.
     pub shed_above_cpu: Option<u64>,
+}
+
+/// Who may call: with a token, only callers that present it (see [`RpcToken`]).
+#[derive(Debug, Clone, Default)]
+pub struct Callers {
+    pub token: Option<RpcToken>,
 }
 
 /// Serves `analytics.v1.Analytics`, grpc.health.v1 and reflection on the bound listener until
@@ -43,6 +50,7 @@ pub async fn serve(
     listener: TcpListener,
     analytics: Arc<dyn ClickAnalytics>,
     limits: CallLimits,
+    callers: Callers,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), tonic::transport::Error> {
     let (health, health_service) = tonic_health::server::health_reporter();
@@ -80,10 +88,14 @@ pub async fn serve(
         .layer(option_layer(shedder.map(Shedding::layer)))
         // A call taking longer than the timeout gets DEADLINE_EXCEEDED.
         .layer(TimeoutLayer::new(limits.timeout))
-        // The services.
+        // The services; only Analytics asks for the token (UNAUTHENTICATED, never counted
+        // against a breaker), so probes and grpcurl need none.
         .add_service(health_service)
         .add_optional_service(reflection)
-        .add_service(AnalyticsServer::new(AnalyticsGrpc { analytics }))
+        .add_service(AnalyticsServer::with_interceptor(
+            AnalyticsGrpc { analytics },
+            token::check(callers.token),
+        ))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
         .await
 }

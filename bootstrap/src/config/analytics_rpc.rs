@@ -5,7 +5,7 @@ use serde::Deserialize;
 use super::sections::{
     CommonConfig, CommonFile, DatabaseConfig, DatabaseFile, GuardsConfig, GuardsFile,
 };
-use super::{ConfigError, Env, Setting, parse_file, read_file};
+use super::{ConfigError, Env, Setting, parse_file, read_file, rpc_token};
 
 const BUILT_IN: &str = include_str!("../../etc/analytics-rpc.yaml");
 
@@ -15,6 +15,8 @@ pub struct AnalyticsRpcConfig {
     pub grpc_addr: SocketAddr,
     pub guards: GuardsConfig,
     pub database: DatabaseConfig,
+    /// What Analytics callers must present (`ANALYTICS_RPC_TOKEN`); `None`: nothing.
+    pub token: Option<adapter_grpc::RpcToken>,
     /// Dev server, logs and traces.
     pub common: CommonConfig,
 }
@@ -58,6 +60,7 @@ impl AnalyticsRpcConfig {
             grpc_addr: Setting::new(env, "GRPC_ADDR", "grpc.addr", file.grpc.addr).socket_addr()?,
             guards: file.guards.load()?,
             database: file.database.load(env)?,
+            token: rpc_token(env)?,
             common: file.common.load(env)?,
         })
     }

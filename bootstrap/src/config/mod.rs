@@ -223,6 +223,13 @@ impl Setting {
     }
 }
 
+/// `ANALYTICS_RPC_TOKEN`, from the environment only (a secret has no place in a file that is
+/// committed): unset or empty means no token.
+fn rpc_token(env: &impl Env) -> Result<Option<adapter_grpc::RpcToken>, ConfigError> {
+    let value = env.var("ANALYTICS_RPC_TOKEN").unwrap_or_default();
+    adapter_grpc::RpcToken::new(&value).map_err(|e| ConfigError::new("ANALYTICS_RPC_TOKEN", e))
+}
+
 /// `DATABASE_URL`, for the tools that read nothing else (`admin`).
 ///
 /// # Errors

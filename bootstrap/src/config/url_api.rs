@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::sections::{
     CommonConfig, CommonFile, DatabaseConfig, DatabaseFile, GuardsConfig, GuardsFile, KafkaConfig,
 };
-use super::{ConfigError, Env, Setting, millis, parse_file, positive, read_file};
+use super::{ConfigError, Env, Setting, millis, parse_file, positive, read_file, rpc_token};
 
 const BUILT_IN: &str = include_str!("../../etc/url-api.yaml");
 
@@ -34,6 +34,8 @@ pub struct UrlApiConfig {
     /// On shutdown, how long queued click events may take to reach Kafka.
     pub flush_timeout: Duration,
     pub analytics_rpc_url: String,
+    /// Sent to analytics-rpc with each call (`ANALYTICS_RPC_TOKEN`).
+    pub analytics_rpc_token: Option<adapter_grpc::RpcToken>,
     /// How long `GET /api/v1/links/{code}` waits for the click count.
     pub analytics_timeout: Duration,
     /// Which targets a link may have (its own host is the base URL's).
@@ -204,6 +206,7 @@ impl UrlApiConfig {
             )
             .http_url()?
             .to_string(),
+            analytics_rpc_token: rpc_token(env)?,
             analytics_timeout: millis("analytics.timeout_ms", file.analytics.timeout_ms)?,
             url_policy: file.url_policy.load(base_url.as_str())?,
             auth: file.auth.load(env)?,
@@ -273,6 +276,7 @@ mod tests {
     #[case("DATABASE_URL", "not a url", "DATABASE_URL")]
     #[case("RUST_LOG", "info,[", "RUST_LOG")]
     #[case("AUTH_ANONYMOUS_SHORTEN", "yes", "AUTH_ANONYMOUS_SHORTEN")]
+    #[case("ANALYTICS_RPC_TOKEN", "two words", "ANALYTICS_RPC_TOKEN")]
     fn a_bad_variable_is_named(#[case] var: &str, #[case] value: &str, #[case] named: &str) {
         let error = UrlApiConfig::load([], &env(&[(var, value)])).unwrap_err();
         assert_eq!(error.setting, named);
