@@ -3,18 +3,26 @@
 # counted, scrape each service's /metrics, and ask Prometheus whether it scrapes all three.
 # Every wait is bounded; the first failed check stops the script with a message.
 #
-#   scripts/smoke.sh [HOST]    HOST defaults to localhost (url-api :8080, dev ports :6470-6472,
-#                              Prometheus :9090)
+#   API_KEY=sk_... scripts/smoke.sh [HOST]
+#       HOST defaults to localhost (url-api :8080, dev ports :6470-6472, Prometheus :9090);
+#       API_KEY is a key of the stack (docker compose run --rm -T admin keys create ...).
 set -euo pipefail
 
 host=${1:-localhost}
 api="http://$host:8080"
 fail() { echo "smoke: FAILED: $*" >&2; exit 1; }
+[ -n "${API_KEY:-}" ] || fail "API_KEY is not set (see the top of this script)"
+auth="Authorization: Bearer $API_KEY"
+
+# 0. Without the key, management is refused.
+status=$(curl -sS -o /dev/null -w '%{http_code}' "$api/api/v1/links")
+[ "$status" = 401 ] || fail "GET /api/v1/links without a key answered $status, not 401"
+echo "smoke: GET /api/v1/links without a key -> 401"
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 
 # 1. Shorten.
 target="https://example.com/smoke/$(date +%s%N)"
-created=$(curl -fsS -X POST "$api/api/v1/urls" -H 'content-type: application/json' \
+created=$(curl -fsS -X POST "$api/api/v1/urls" -H 'content-type: application/json' -H "$auth" \
     -d "{\"original_url\": \"$target\"}") || fail "POST /api/v1/urls"
 code=$(json "['short_code']" <<<"$created")
 echo "smoke: shortened $target -> $(json "['short_url']" <<<"$created")"
@@ -27,7 +35,7 @@ echo "smoke: GET /$code -> 302 $location"
 # 3. The click travels url-api -> Kafka -> analytics-consumer -> PostgreSQL -> analytics-rpc.
 clicks=null
 for _ in $(seq 1 60); do
-    clicks=$(curl -fsS "$api/api/v1/links/$code" | json "['total_clicks']")
+    clicks=$(curl -fsS -H "$auth" "$api/api/v1/links/$code" | json "['total_clicks']")
     [ "$clicks" = 1 ] && break
     sleep 1
 done

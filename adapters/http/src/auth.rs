@@ -4,16 +4,41 @@
 use application::use_cases::AuthError;
 use domain::Caller;
 use tide::http::headers::{AUTHORIZATION, HeaderName};
-use tide::{Request, Response, StatusCode};
+use tide::utils::async_trait;
+use tide::{Middleware, Next, Request, Response, StatusCode};
 
 use crate::problem::Problem;
 use crate::state::State;
 
 const API_KEY: &str = "x-api-key";
 
+/// On every route that isn't public (see `routes::Endpoint::is_public`): finds who the caller
+/// is, for the handler to read with [`caller_of`], or answers 401 (503 when the key store
+/// can't answer) before the handler runs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Authenticate;
+
+#[async_trait]
+impl Middleware<State> for Authenticate {
+    async fn handle(&self, mut req: Request<State>, next: Next<'_, State>) -> tide::Result {
+        match caller(&req).await {
+            Ok(caller) => {
+                req.set_ext(caller);
+                Ok(next.run(req).await)
+            }
+            Err(refused) => Ok(refused),
+        }
+    }
+}
+
+/// Who [`Authenticate`] found the caller to be.
+pub(crate) fn caller_of(req: &Request<State>) -> Caller {
+    req.ext::<Caller>().copied().unwrap_or(Caller::Anonymous)
+}
+
 /// The caller the request's credential makes, or the 401 (or 503, when the key store can't
 /// answer) to give instead.
-pub(crate) async fn caller(req: &Request<State>) -> Result<Caller, Response> {
+async fn caller(req: &Request<State>) -> Result<Caller, Response> {
     let presented = credential(req).map_err(|detail| unauthorized(detail, Token::Invalid))?;
     req.state()
         .links

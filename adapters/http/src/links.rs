@@ -6,7 +6,7 @@ use domain::Link;
 use serde::Serialize;
 use tide::{Request, Response, StatusCode};
 
-use crate::auth::{self, Token, unauthorized};
+use crate::auth::{Token, caller_of, unauthorized};
 use crate::link_path::{code, not_found};
 use crate::problem::Problem;
 use crate::query;
@@ -46,10 +46,7 @@ struct LinkDetailBody<'a> {
 }
 
 pub(crate) async fn list(req: Request<State>) -> tide::Result {
-    let caller = match auth::caller(&req).await {
-        Ok(caller) => caller,
-        Err(refused) => return Ok(refused),
-    };
+    let caller = caller_of(&req);
     let query = match query::link_query(req.url().query()) {
         Ok(query) => query,
         Err(problem) => return Ok(problem.into()),
@@ -69,10 +66,7 @@ pub(crate) async fn list(req: Request<State>) -> tide::Result {
 }
 
 pub(crate) async fn detail(req: Request<State>) -> tide::Result {
-    let caller = match auth::caller(&req).await {
-        Ok(caller) => caller,
-        Err(refused) => return Ok(refused),
-    };
+    let caller = caller_of(&req);
     let Some(code) = code(&req) else {
         return Ok(not_found());
     };
@@ -88,10 +82,7 @@ pub(crate) async fn detail(req: Request<State>) -> tide::Result {
 }
 
 pub(crate) async fn delete(req: Request<State>) -> tide::Result {
-    let caller = match auth::caller(&req).await {
-        Ok(caller) => caller,
-        Err(refused) => return Ok(refused),
-    };
+    let caller = caller_of(&req);
     let Some(code) = code(&req) else {
         return Ok(not_found());
     };

@@ -60,6 +60,21 @@ mod tests {
     }
 
     #[test]
+    fn exactly_the_public_routes_are_documented_as_needing_no_key() {
+        let document: Value = serde_json::from_str(DOCUMENT).unwrap();
+        assert_eq!(document["security"][0]["bearer"], serde_json::json!([]));
+        for route in &ROUTES {
+            let path = route.pattern.replace(":code", "{code}");
+            let method = route.method.to_string().to_lowercase();
+            let operation = &document["paths"][&path][&method];
+            let open = operation["security"] == serde_json::json!([]);
+            assert_eq!(open, route.endpoint.is_public(), "{method} {path}");
+            let refuses = operation["responses"]["401"].is_object();
+            assert_eq!(refuses, !route.endpoint.is_public(), "{method} {path}: 401");
+        }
+    }
+
+    #[test]
     fn every_reference_resolves() {
         let document: Value = serde_json::from_str(DOCUMENT).unwrap();
         let mut pending = vec![&document];

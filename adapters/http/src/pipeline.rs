@@ -8,6 +8,7 @@ use application::Links;
 use tide::utils::async_trait;
 use tide::{Middleware, Next, Request};
 
+use crate::auth::Authenticate;
 use crate::guards::{BodyLimit, LoadShedding, MaxConns, Recover, RequestTimeout};
 use crate::routes::{Endpoint, ROUTES};
 use crate::state::{HttpSettings, State};
@@ -37,10 +38,13 @@ pub(crate) fn app(links: Arc<dyn Links>, settings: HttpSettings) -> tide::Server
     app.with(Recover);
     // Bodies over the limit get 413, before or while they are read.
     app.with(BodyLimit(limits.max_body_bytes));
-    // The handlers, from the route table.
+    // The handlers, from the route table; all but the public ones know their caller first.
     for route in &ROUTES {
         let mut at = app.at(route.pattern);
         at.with(Matched(route.pattern));
+        if !route.endpoint.is_public() {
+            at.with(Authenticate);
+        }
         match route.endpoint {
             Endpoint::Shorten => at.method(route.method, shorten::shorten),
             Endpoint::ListLinks => at.method(route.method, links::list),

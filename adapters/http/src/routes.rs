@@ -17,6 +17,14 @@ pub(crate) enum Endpoint {
     Probe,
 }
 
+impl Endpoint {
+    /// Whether anyone may call it without a key (DESIGN.md): following and probing a link,
+    /// and the OpenAPI document. Every other handler asks who the caller is.
+    pub(crate) fn is_public(self) -> bool {
+        matches!(self, Self::OpenApi | Self::Redirect | Self::Probe)
+    }
+}
+
 pub(crate) struct Route {
     pub(crate) method: Method,
     /// In tide's syntax: `:name` is a path segment.

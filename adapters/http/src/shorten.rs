@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use tide::http::headers::LOCATION;
 use tide::{Request, Response, StatusCode};
 
-use crate::auth::{self, Token, unauthorized};
+use crate::auth::{Token, caller_of, unauthorized};
 use crate::body;
 use crate::problem::Problem;
 use crate::state::State;
@@ -30,7 +30,7 @@ pub(crate) async fn shorten(mut req: Request<State>) -> tide::Result {
 }
 
 async fn handle(req: &mut Request<State>) -> Result<Response, Response> {
-    let caller = auth::caller(req).await?;
+    let caller = caller_of(req);
     let input: ShortenRequest = body::json(req).await?;
     let url = LongUrl::parse(&input.original_url)
         .map_err(|e| Problem::bad_request("invalid-url", e.to_string()))?;

@@ -276,7 +276,10 @@ async fn main() {
 
     step("shorten");
     let refused = refusals(&api).await;
-    let (shorten, shorten_cpu) = measured(api.addr(), &Load::Shortens, plan.run, &accounts);
+    let shortens = Load::Shortens {
+        key: seed::api_key(&db).await,
+    };
+    let (shorten, shorten_cpu) = measured(api.addr(), &shortens, plan.run, &accounts);
     let shorten_refused = refusals(&api).await - refused;
     let insert = pgbench::tps(
         &pg.url,

@@ -17,6 +17,21 @@ pub(crate) async fn links(db: &DatabaseConnection, prefix: char, count: u64) {
     settle(db, "urls").await;
 }
 
+/// A new admin key, made as `admin keys create` makes one, for the loads that need one.
+pub(crate) async fn api_key(db: &DatabaseConnection) -> String {
+    use application::ports::{RandomKeys, SystemClock};
+    let keys = adapter_postgres::PgKeyStore::new(db.clone());
+    let made = application::use_cases::create_key(
+        &keys,
+        &RandomKeys,
+        &SystemClock,
+        "bench",
+        domain::Role::Admin,
+    )
+    .await;
+    made.expect("a key").1.reveal().to_owned()
+}
+
 /// Grows `code`'s stored clicks from `from` to `to`: the rows, and the counter the consumer
 /// keeps beside them.
 pub(crate) async fn clicks(db: &DatabaseConnection, code: &str, from: u64, to: u64) {

@@ -11,8 +11,8 @@ use serde_json::Value;
 pub(crate) enum Load {
     /// `GET /{prefix}{n:07}` for n uniformly random in 1..=count.
     Redirects { prefix: char, count: u64 },
-    /// `POST /api/v1/urls`, each with a URL of its own.
-    Shortens,
+    /// `POST /api/v1/urls`, each with a URL of its own, with this API key.
+    Shortens { key: String },
 }
 
 /// Throughput and latency of one run.
@@ -30,7 +30,7 @@ pub(crate) struct Figures {
 const SCRIPT: &str = r#"
 local mode, n, prefix = os.getenv("BENCH_MODE"), tonumber(os.getenv("BENCH_N")), os.getenv("BENCH_PREFIX")
 local counter = 0
-local headers = { ["Content-Type"] = "application/json" }
+local headers = { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. os.getenv("BENCH_KEY") }
 request = function()
   if mode == "shorten" then
     counter = counter + 1
@@ -50,9 +50,9 @@ end
 pub(crate) fn run(addr: &str, load: &Load, duration: Duration) -> Figures {
     let script = std::env::temp_dir().join(format!("bench-{}.lua", std::process::id()));
     std::fs::write(&script, SCRIPT).expect("write the wrk script");
-    let (mode, n, prefix) = match load {
-        Load::Redirects { prefix, count } => ("redirect", *count, prefix.to_string()),
-        Load::Shortens => ("shorten", 0, String::new()),
+    let (mode, n, prefix, key) = match load {
+        Load::Redirects { prefix, count } => ("redirect", *count, prefix.to_string(), ""),
+        Load::Shortens { key } => ("shorten", 0, String::new(), key.as_str()),
     };
     let output = Command::new("wrk")
         .args(["-t1", "-c64", "--timeout", "5s"])
@@ -63,6 +63,7 @@ pub(crate) fn run(addr: &str, load: &Load, duration: Duration) -> Figures {
         .env("BENCH_MODE", mode)
         .env("BENCH_N", n.to_string())
         .env("BENCH_PREFIX", prefix)
+        .env("BENCH_KEY", key)
         .output()
         .expect("run wrk (Debian's wrk package; scripts/bench.sh installs it)");
     let stdout = String::from_utf8_lossy(&output.stdout);
