@@ -42,11 +42,11 @@ DATABASE_URL=$database_url target/debug/migrate up >/dev/null
 key=$(DATABASE_URL=$database_url target/debug/admin keys create --name schemathesis --role member | tail -n 1)
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-# The shipped configuration, but no shedding (the machine is busy with the run itself) and a
-# topic of its own.
+# The shipped configuration, but no shedding (the machine is busy with the run itself), no rate
+# limits (hundreds of calls from one key in seconds: a load test) and a topic of its own.
 sed -e 's/shedding: true/shedding: false/' -e "s/^  topic: click-events$/  topic: $name/" \
     bootstrap/etc/url-api.yaml >"$work/url-api.yaml"
-DATABASE_URL=$database_url KAFKA_BROKERS=$TEST_KAFKA_BROKERS HTTP_ADDR=127.0.0.1:$port \
+DATABASE_URL=$database_url KAFKA_BROKERS=$TEST_KAFKA_BROKERS HTTP_ADDR=127.0.0.1:$port RATE_LIMITS_ENABLED=false \
     DEV_ADDR=127.0.0.1:0 BASE_URL=http://127.0.0.1:$port ANALYTICS_RPC_URL=http://127.0.0.1:1 \
     RUST_LOG=warn target/debug/url-api --config "$work/url-api.yaml" 2>"$work/url-api.log" &
 api_pid=$!

@@ -1,8 +1,11 @@
+use std::net::IpAddr;
+
 use async_trait::async_trait;
 use domain::{Caller, Link, LinkQuery, LongUrl, ShortCode, Visit};
 
 use crate::ports::{
-    AnalyticsQuery, ClickPublisher, Clock, CodeGenerator, KeyStore, LinkPage, UrlRepo,
+    Allowance, AnalyticsQuery, Budget, ClickPublisher, Clock, CodeGenerator, KeyStore, LinkPage,
+    RateLimiter, Throttled, UrlRepo,
 };
 use crate::use_cases::{
     self, AuthError, DeleteLinkError, LinkDetail, LinkDetailError, ListLinksError, RedirectError,
@@ -18,6 +21,13 @@ use crate::use_cases::{
 pub trait Links: Send + Sync + 'static {
     /// See [`use_cases::authenticate`].
     async fn authenticate(&self, credential: Option<String>) -> Result<Caller, AuthError>;
+    /// See [`use_cases::admit`].
+    fn admit(
+        &self,
+        budget: Budget,
+        caller: Caller,
+        address: Option<IpAddr>,
+    ) -> Result<Option<Allowance>, Throttled>;
     /// See [`use_cases::shorten`].
     async fn shorten(&self, caller: Caller, url: LongUrl) -> Result<Link, ShortenError>;
     /// See [`use_cases::redirect`].
@@ -35,7 +45,7 @@ pub trait Links: Send + Sync + 'static {
 /// The use cases bound to one set of driven ports and the operator's rules. Built with named
 /// fields, so that a composition reads as what goes where.
 #[derive(Debug, Clone)]
-pub struct LinkService<R, P, A, G, C, K> {
+pub struct LinkService<R, P, A, G, C, K, L> {
     pub repo: R,
     pub publisher: P,
     pub analytics: A,
@@ -43,11 +53,13 @@ pub struct LinkService<R, P, A, G, C, K> {
     pub clock: C,
     /// The API keys callers present.
     pub keys: K,
+    /// Each client's request budgets.
+    pub limiter: L,
     pub shorten_rules: ShortenRules,
 }
 
 #[async_trait]
-impl<R, P, A, G, C, K> Links for LinkService<R, P, A, G, C, K>
+impl<R, P, A, G, C, K, L> Links for LinkService<R, P, A, G, C, K, L>
 where
     R: UrlRepo,
     P: ClickPublisher,
@@ -55,9 +67,19 @@ where
     G: CodeGenerator,
     C: Clock,
     K: KeyStore,
+    L: RateLimiter,
 {
     async fn authenticate(&self, credential: Option<String>) -> Result<Caller, AuthError> {
         use_cases::authenticate(&self.keys, credential.as_deref()).await
+    }
+
+    fn admit(
+        &self,
+        budget: Budget,
+        caller: Caller,
+        address: Option<IpAddr>,
+    ) -> Result<Option<Allowance>, Throttled> {
+        use_cases::admit(&self.limiter, budget, caller, address)
     }
 
     async fn shorten(&self, caller: Caller, url: LongUrl) -> Result<Link, ShortenError> {

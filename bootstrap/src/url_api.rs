@@ -10,9 +10,10 @@ use adapter_grpc::{ClientConfig, GrpcAnalytics};
 use adapter_http::{HttpServer, HttpSettings, RequestLimits};
 use adapter_kafka::{KafkaClickPublisher, PublisherConfig};
 use adapter_postgres::{PgKeyStore, PgUrlRepo};
+use adapter_ratelimit::GovernorLimiter;
 use adapter_resilience::{Guard, Resilient};
 use application::LinkService;
-use application::ports::{RandomCodes, SystemClock};
+use application::ports::{RandomCodes, RateLimiter, SystemClock, Unlimited};
 use application::use_cases::ShortenRules;
 
 use crate::config::UrlApiConfig;
@@ -54,6 +55,14 @@ impl UrlApi {
         })
         .map_err(|e| StartError(format!("ANALYTICS_RPC_URL: {e}")))?;
 
+        let limiter: Arc<dyn RateLimiter> = match config.rate_limits {
+            Some(settings) => Arc::new(
+                GovernorLimiter::new(settings)
+                    .map_err(|e| StartError(format!("rate_limits: {e}")))?,
+            ),
+            None => Arc::new(Unlimited),
+        };
+
         // Outbound: every port is timeout -> adaptive breaker -> adapter. The publisher only
         // enqueues, so it has no timeout. Links and valid keys are read through in-process
         // caches first, so a hit touches neither the breaker nor the database.
@@ -88,6 +97,7 @@ impl UrlApi {
                 ),
                 config.auth.key_cache_ttl,
             ),
+            limiter,
             shorten_rules: ShortenRules {
                 url_policy: config.url_policy,
                 anonymous: config.auth.anonymous_shorten,

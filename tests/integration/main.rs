@@ -22,6 +22,7 @@ mod http_conformance;
 mod observability;
 mod pg_key_store;
 mod pg_url_repo;
+mod rate_limits;
 mod rpc_app;
 mod stack;
 mod traces;

@@ -1,22 +1,26 @@
 //! The credential a request carries, and who that makes its caller. Only extraction lives
 //! here: what a caller may do is the use cases' decision (see `application::Links`).
 
+use application::ports::Budget;
 use application::use_cases::AuthError;
 use domain::Caller;
 use tide::http::headers::{AUTHORIZATION, HeaderName};
 use tide::utils::async_trait;
 use tide::{Middleware, Next, Request, Response, StatusCode};
 
+use crate::client_ip::client_ip;
 use crate::problem::Problem;
+use crate::rate_limits::too_many;
 use crate::state::State;
 
 const API_KEY: &str = "x-api-key";
 
 /// On every route that isn't public (see `routes::Endpoint::is_public`): finds who the caller
 /// is, for the handler to read with [`caller_of`], or answers 401 (503 when the key store
-/// can't answer) before the handler runs.
+/// can't answer) before the handler runs. A refused credential spends the route's budget of
+/// the client's address, so that guessing keys is limited like any other request.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Authenticate;
+pub(crate) struct Authenticate(pub(crate) Option<Budget>);
 
 #[async_trait]
 impl Middleware<State> for Authenticate {
@@ -26,7 +30,16 @@ impl Middleware<State> for Authenticate {
                 req.set_ext(caller);
                 Ok(next.run(req).await)
             }
-            Err(refused) => Ok(refused),
+            Err(refused) => {
+                let spent = self.0.map_or(Ok(None), |budget| {
+                    let address = client_ip(&req);
+                    req.state().links.admit(budget, Caller::Anonymous, address)
+                });
+                Ok(match (spent, self.0) {
+                    (Err(throttled), Some(budget)) => too_many(budget, throttled),
+                    _ => refused,
+                })
+            }
         }
     }
 }

@@ -4,6 +4,7 @@
 mod auth;
 mod body;
 mod bridge;
+mod client_ip;
 mod deadlines;
 mod guards;
 mod link_path;
@@ -13,6 +14,7 @@ mod openapi;
 mod pipeline;
 mod problem;
 mod query;
+mod rate_limits;
 mod redirect;
 mod request_span;
 mod routes;

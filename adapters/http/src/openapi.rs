@@ -60,7 +60,7 @@ mod tests {
     }
 
     #[test]
-    fn exactly_the_public_routes_are_documented_as_needing_no_key() {
+    fn the_document_says_which_routes_need_a_key_and_which_are_limited() {
         let document: Value = serde_json::from_str(DOCUMENT).unwrap();
         assert_eq!(document["security"][0]["bearer"], serde_json::json!([]));
         for route in &ROUTES {
@@ -71,6 +71,12 @@ mod tests {
             assert_eq!(open, route.endpoint.is_public(), "{method} {path}");
             let refuses = operation["responses"]["401"].is_object();
             assert_eq!(refuses, !route.endpoint.is_public(), "{method} {path}: 401");
+            let limited = operation["responses"]["429"].is_object();
+            assert_eq!(
+                limited,
+                route.endpoint.budget().is_some(),
+                "{method} {path}: 429"
+            );
         }
     }
 

@@ -10,6 +10,7 @@ use tide::{Middleware, Next, Request};
 
 use crate::auth::Authenticate;
 use crate::guards::{BodyLimit, LoadShedding, MaxConns, Recover, RequestTimeout};
+use crate::rate_limits::Throttle;
 use crate::routes::{Endpoint, ROUTES};
 use crate::state::{HttpSettings, State};
 use crate::{links, metrics, openapi, problem, redirect, request_span, shorten};
@@ -38,12 +39,16 @@ pub(crate) fn app(links: Arc<dyn Links>, settings: HttpSettings) -> tide::Server
     app.with(Recover);
     // Bodies over the limit get 413, before or while they are read.
     app.with(BodyLimit(limits.max_body_bytes));
-    // The handlers, from the route table; all but the public ones know their caller first.
+    // The handlers, from the route table: all but the public ones know their caller first,
+    // and each spends its budget (the caller's key's, else the client address's).
     for route in &ROUTES {
         let mut at = app.at(route.pattern);
         at.with(Matched(route.pattern));
         if !route.endpoint.is_public() {
-            at.with(Authenticate);
+            at.with(Authenticate(route.endpoint.budget()));
+        }
+        if let Some(budget) = route.endpoint.budget() {
+            at.with(Throttle(budget));
         }
         match route.endpoint {
             Endpoint::Shorten => at.method(route.method, shorten::shorten),

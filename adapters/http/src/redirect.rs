@@ -1,10 +1,9 @@
-use std::net::{IpAddr, SocketAddr};
-
 use application::use_cases::RedirectError;
 use domain::{LongUrl, Visit};
 use tide::http::headers::{CACHE_CONTROL, LOCATION, REFERER, USER_AGENT};
 use tide::{Request, Response, StatusCode};
 
+use crate::client_ip::client_ip;
 use crate::link_path::{code, not_found};
 use crate::problem::Problem;
 use crate::state::State;
@@ -16,7 +15,7 @@ pub(crate) async fn redirect(req: Request<State>) -> tide::Result {
         return Ok(not_found());
     };
     let visit = Visit::new(
-        visitor_ip(&req),
+        client_ip(&req),
         req.header(USER_AGENT).map(|v| v.as_str()),
         req.header(REFERER).map(|v| v.as_str()),
     );
@@ -42,17 +41,4 @@ fn answer(found: Result<LongUrl, RedirectError>) -> Response {
         Err(RedirectError::NotFound) => not_found(),
         Err(RedirectError::Repo(e)) => Problem::from_repo(&e).into(),
     }
-}
-
-fn visitor_ip(req: &Request<State>) -> Option<IpAddr> {
-    let addr = if req.state().settings.trust_proxy_headers {
-        req.remote()
-    } else {
-        req.peer_addr()
-    }?;
-    // peer_addr is "ip:port"; forwarded headers usually carry a bare IP.
-    addr.parse::<SocketAddr>()
-        .map(|a| a.ip())
-        .or_else(|_| addr.parse::<IpAddr>())
-        .ok()
 }

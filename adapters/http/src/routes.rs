@@ -2,6 +2,7 @@
 //! are labelled from it, a 405's `Allow` header is read from it, and a test holds the OpenAPI
 //! document to it.
 
+use application::ports::Budget;
 use tide::http::Method;
 
 /// What answers a route.
@@ -22,6 +23,16 @@ impl Endpoint {
     /// and the OpenAPI document. Every other handler asks who the caller is.
     pub(crate) fn is_public(self) -> bool {
         matches!(self, Self::OpenApi | Self::Redirect | Self::Probe)
+    }
+
+    /// The budget a request to it spends; the OpenAPI document, a constant, spends none.
+    pub(crate) fn budget(self) -> Option<Budget> {
+        match self {
+            Self::Shorten => Some(Budget::Shorten),
+            Self::ListLinks | Self::LinkDetail | Self::DeleteLink => Some(Budget::Manage),
+            Self::Redirect | Self::Probe => Some(Budget::Redirect),
+            Self::OpenApi => None,
+        }
     }
 }
 

@@ -218,6 +218,7 @@ mod tests {
         let (release, handler_released) = mpsc::channel::<()>();
         let handler_released = std::sync::Mutex::new(handler_released);
         let mut links = MockLinks::new();
+        links.expect_admit().returning(|_, _, _| Ok(None));
         links.expect_redirect().once().returning(move |_, _| {
             started.send(()).unwrap();
             // Blocks this worker thread until the test says so: a request held in flight.

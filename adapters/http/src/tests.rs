@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use application::MockLinks;
-use application::ports::{LinkPage, RepoError};
+use application::ports::{Allowance, Budget, LinkPage, Quota, RepoError, Throttled};
 use application::use_cases::{
     AuthError, DeleteLinkError, LinkDetail, LinkDetailError, ListLinksError, RedirectError,
     ShortenError,
@@ -62,7 +62,10 @@ async fn call(mut links: MockLinks, method: Method, path: &str, body: Option<&st
     send(links, req, body).await
 }
 
-async fn send(links: MockLinks, mut req: Request, body: Option<&str>) -> Response {
+/// The request as it arrives from 198.51.100.7; the mock admits it unlimited unless the test
+/// set its own expectation first.
+async fn send(mut links: MockLinks, mut req: Request, body: Option<&str>) -> Response {
+    links.expect_admit().returning(|_, _, _| Ok(None));
     req.set_peer_addr(Some("198.51.100.7:5555"));
     if let Some(body) = body {
         req.set_body(body);
@@ -180,7 +183,7 @@ async fn shorten_refuses_other_media_types_with_415() {
     req.set_body("original_url=https://example.com");
     req.set_content_type("application/x-www-form-urlencoded".into());
 
-    let res: Response = app(Arc::new(links), settings()).respond(req).await.unwrap();
+    let res = send(links, req, None).await;
 
     assert_eq!(res.status(), 415);
 }
@@ -248,10 +251,9 @@ async fn redirect_answers_302_uncached_and_passes_the_visit() {
         .once()
         .returning(|_, _| Ok(LongUrl::parse("https://example.com/a").unwrap()));
     let mut req = Request::new(Method::Get, Url::parse("http://sho.rt/abcDEF12").unwrap());
-    req.set_peer_addr(Some("198.51.100.7:5555"));
     req.insert_header("user-agent", "curl/8");
 
-    let res: Response = app(Arc::new(links), settings()).respond(req).await.unwrap();
+    let res = send(links, req, None).await;
 
     assert_eq!(res.status(), 302);
     assert_eq!(res["location"], "https://example.com/a");
@@ -646,4 +648,120 @@ async fn public_routes_ask_for_no_key(#[case] method: Method, #[case] path: &str
     let res = send(links, request(method, path, &headers), None).await;
 
     assert!(res.status().is_success() || res.status().is_redirection());
+}
+
+fn quota() -> Quota {
+    Quota {
+        limit: 60,
+        window: Duration::from_secs(60),
+    }
+}
+
+#[rstest]
+#[case(Method::Post, "/api/v1/urls", Budget::Shorten)]
+#[case(Method::Get, "/api/v1/links", Budget::Manage)]
+#[case(Method::Delete, "/api/v1/links/abcDEF12", Budget::Manage)]
+#[case(Method::Get, "/abcDEF12", Budget::Redirect)]
+#[case(Method::Head, "/abcDEF12", Budget::Redirect)]
+#[async_std::test]
+async fn over_budget_is_429_with_retry_after_and_the_handler_never_runs(
+    #[case] method: Method,
+    #[case] path: &str,
+    #[case] budget: Budget,
+) {
+    let management = path.starts_with("/api");
+    let mut links = MockLinks::new();
+    links
+        .expect_admit()
+        .withf(move |spent, caller, address| {
+            *spent == budget
+                && (management == (*caller == ADMIN))
+                && *address == Some("198.51.100.7".parse().unwrap())
+        })
+        .once()
+        .returning(|_, _, _| {
+            Err(Throttled {
+                quota: quota(),
+                retry_after: Duration::from_millis(1500),
+            })
+        });
+    links.expect_shorten().never();
+    links.expect_list().never();
+    links.expect_delete().never();
+    links.expect_redirect().never();
+    links.expect_resolve().never();
+
+    let res = call(
+        links,
+        method,
+        path,
+        Some(r#"{"original_url":"https://a.b/"}"#),
+    )
+    .await;
+
+    assert_eq!(res.status(), 429);
+    assert_eq!(res["retry-after"], "2");
+    let name = budget.name();
+    assert_eq!(
+        res["ratelimit-policy"],
+        format!("\"{name}\";q=60;w=60").as_str()
+    );
+    assert_eq!(res["ratelimit"], format!("\"{name}\";r=0;t=2").as_str());
+    if method != Method::Head {
+        let problem = problem(res).await;
+        assert_eq!(problem["type"], "urn:shortener:problem:rate-limited");
+        assert_eq!(
+            problem["detail"],
+            format!("over the {name} budget of 60 requests per 60 s; retry in 2 s")
+        );
+    }
+}
+
+#[async_std::test]
+async fn an_admitted_request_says_what_is_left() {
+    let mut links = MockLinks::new();
+    links.expect_admit().returning(|_, _, _| {
+        Ok(Some(Allowance {
+            quota: quota(),
+            remaining: 41,
+            full_in: Duration::from_secs(19),
+        }))
+    });
+    links
+        .expect_list()
+        .returning(|_, _| Ok(LinkPage::default()));
+
+    let res = call(links, Method::Get, "/api/v1/links", None).await;
+
+    assert_eq!(res.status(), 200);
+    assert_eq!(res["ratelimit-policy"], "\"manage\";q=60;w=60");
+    assert_eq!(res["ratelimit"], "\"manage\";r=41;t=19");
+}
+
+/// Guessing keys costs the guesser's address its budget: a refused key spends it, and over
+/// budget the guesses get 429 without a lookup's worth of answer.
+#[rstest]
+#[case(Ok(None), 401)]
+#[case(Err(Throttled { quota: quota(), retry_after: Duration::from_secs(1) }), 429)]
+#[async_std::test]
+async fn a_refused_key_spends_its_addresss_budget(
+    #[case] admitted: Result<Option<Allowance>, Throttled>,
+    #[case] status: u16,
+) {
+    let mut links = MockLinks::new();
+    links
+        .expect_authenticate()
+        .returning(|_| Err(AuthError::Unknown));
+    links
+        .expect_admit()
+        .withf(|budget, caller, address| {
+            *budget == Budget::Manage && *caller == Caller::Anonymous && address.is_some()
+        })
+        .once()
+        .return_once(move |_, _, _| admitted);
+    links.expect_list().never();
+
+    let res = call(links, Method::Get, "/api/v1/links", None).await;
+
+    assert_eq!(u16::from(res.status()), status);
 }

@@ -8,6 +8,7 @@ mod code_generator;
 mod geo_locator;
 mod key_generator;
 mod key_store;
+mod rate_limiter;
 mod stats_store;
 mod url_repo;
 
@@ -19,6 +20,7 @@ pub use code_generator::{CodeGenerator, RandomCodes};
 pub use geo_locator::{GeoLocator, NoGeoLocator};
 pub use key_generator::{KeyGenerator, RandomKeys};
 pub use key_store::{KeyRecord, KeyStore, NewKey};
+pub use rate_limiter::{Allowance, Budget, Quota, RateLimiter, Spender, Throttled, Unlimited};
 pub use stats_store::StatsStore;
 pub use url_repo::{LinkPage, RepoError, UrlRepo};
 
@@ -27,5 +29,5 @@ pub use {
     analytics_query::MockAnalyticsQuery, click_publisher::MockClickPublisher,
     click_store::MockClickStore, clock::MockClock, code_generator::MockCodeGenerator,
     geo_locator::MockGeoLocator, key_generator::MockKeyGenerator, key_store::MockKeyStore,
-    stats_store::MockStatsStore, url_repo::MockUrlRepo,
+    rate_limiter::MockRateLimiter, stats_store::MockStatsStore, url_repo::MockUrlRepo,
 };

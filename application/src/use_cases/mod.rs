@@ -1,6 +1,7 @@
 //! One module per use case: the function that carries it out and the errors it can end in.
 //! Each takes the ports it needs as arguments, so its dependencies are visible in its signature.
 
+mod admit;
 mod api_keys;
 mod click_stats;
 mod delete_link;
@@ -10,6 +11,7 @@ mod list_links;
 mod redirect;
 mod shorten;
 
+pub use admit::admit;
 pub use api_keys::{
     AuthError, KeyAdminError, MAX_NAME_CHARS, authenticate, create_key, list_keys, revoke_key,
 };

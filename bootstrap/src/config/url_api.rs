@@ -3,6 +3,8 @@ use std::time::Duration;
 
 use adapter_cache::CacheSettings;
 use adapter_http::ClientTimeouts;
+use adapter_ratelimit::LimitSettings;
+use application::ports::Quota;
 use domain::{Blocklist, UrlPolicy};
 use serde::Deserialize;
 
@@ -41,6 +43,8 @@ pub struct UrlApiConfig {
     /// Which targets a link may have (its own host is the base URL's).
     pub url_policy: UrlPolicy,
     pub auth: AuthConfig,
+    /// Each client's budgets; `None` when `rate_limits.enabled` is off.
+    pub rate_limits: Option<LimitSettings>,
     /// Dev server, logs and traces.
     pub common: CommonConfig,
 }
@@ -56,7 +60,46 @@ struct File {
     analytics: AnalyticsFile,
     url_policy: UrlPolicyFile,
     auth: AuthFile,
+    rate_limits: RateLimitsFile,
     common: CommonFile,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RateLimitsFile {
+    enabled: bool,
+    shorten_per_minute: u64,
+    manage_per_minute: u64,
+    redirect_per_minute: u64,
+    max_clients: u64,
+}
+
+impl RateLimitsFile {
+    fn load(self, env: &impl Env) -> Result<Option<LimitSettings>, ConfigError> {
+        let enabled = Setting::new(
+            env,
+            "RATE_LIMITS_ENABLED",
+            "rate_limits.enabled",
+            self.enabled.to_string(),
+        )
+        .boolean()?;
+        let per_minute = |key: &str, value: u64| -> Result<Quota, ConfigError> {
+            let limit = u32::try_from(positive(key, value)?)
+                .map_err(|_| ConfigError::new(key, "is too large"))?;
+            Ok(Quota {
+                limit,
+                window: Duration::from_secs(60),
+            })
+        };
+        let settings = LimitSettings {
+            shorten: per_minute("rate_limits.shorten_per_minute", self.shorten_per_minute)?,
+            manage: per_minute("rate_limits.manage_per_minute", self.manage_per_minute)?,
+            redirect: per_minute("rate_limits.redirect_per_minute", self.redirect_per_minute)?,
+            max_spenders: usize::try_from(positive("rate_limits.max_clients", self.max_clients)?)
+                .unwrap_or(usize::MAX),
+        };
+        Ok(enabled.then_some(settings))
+    }
 }
 
 /// Who may do what without a key, and how long a valid key is remembered.
@@ -210,6 +253,7 @@ impl UrlApiConfig {
             analytics_timeout: millis("analytics.timeout_ms", file.analytics.timeout_ms)?,
             url_policy: file.url_policy.load(base_url.as_str())?,
             auth: file.auth.load(env)?,
+            rate_limits: file.rate_limits.load(env)?,
             common: file.common.load(env)?,
         })
     }
@@ -245,6 +289,15 @@ mod tests {
         assert_eq!(config.common.log_filter, "info");
         assert!(!config.auth.anonymous_shorten);
         assert_eq!(config.auth.key_cache_ttl, Duration::from_secs(10));
+        let limits = config.rate_limits.unwrap();
+        assert_eq!(limits.shorten.limit, 60);
+        assert_eq!(limits.redirect.window, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn rate_limits_turn_off_from_the_environment() {
+        let config = UrlApiConfig::load([], &env(&[("RATE_LIMITS_ENABLED", "false")])).unwrap();
+        assert!(config.rate_limits.is_none());
     }
 
     #[test]
@@ -277,6 +330,7 @@ mod tests {
     #[case("RUST_LOG", "info,[", "RUST_LOG")]
     #[case("AUTH_ANONYMOUS_SHORTEN", "yes", "AUTH_ANONYMOUS_SHORTEN")]
     #[case("ANALYTICS_RPC_TOKEN", "two words", "ANALYTICS_RPC_TOKEN")]
+    #[case("RATE_LIMITS_ENABLED", "off", "RATE_LIMITS_ENABLED")]
     fn a_bad_variable_is_named(#[case] var: &str, #[case] value: &str, #[case] named: &str) {
         let error = UrlApiConfig::load([], &env(&[(var, value)])).unwrap_err();
         assert_eq!(error.setting, named);
@@ -317,6 +371,7 @@ mod tests {
     #[case(&BUILT_IN.replace("max_connections: 16", "max_connections: lots"), "max_connections")]
     #[case(&BUILT_IN.replace("log: info", "log: info\nextra: 1"), "unknown field `extra`")]
     #[case(&BUILT_IN.replace("max_connections: 16", "max_connections: 0"), "database.max_connections")]
+    #[case(&BUILT_IN.replace("shorten_per_minute: 60", "shorten_per_minute: 0"), "rate_limits.shorten_per_minute")]
     fn a_bad_file_is_named(#[case] yaml: &str, #[case] mentioned: &str) {
         let mut file = tempfile();
         file.1.write_all(yaml.as_bytes()).unwrap();

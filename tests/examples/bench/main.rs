@@ -21,6 +21,7 @@
 mod cgroup;
 mod cpu;
 mod grpc;
+mod limiter;
 mod limits;
 mod pgbench;
 mod pipeline;
@@ -50,6 +51,8 @@ struct Plan {
     click_counts: [u64; 3],
     pipeline_events: usize,
     grpc_max_calls: usize,
+    /// Distinct clients in the rate limiter's flood.
+    limiter_clients: u32,
 }
 
 impl Plan {
@@ -62,6 +65,7 @@ impl Plan {
             click_counts: [10_000, 1_000_000, 10_000_000],
             pipeline_events: 200_000,
             grpc_max_calls: 1_000_000,
+            limiter_clients: 1_000_000,
         }
     }
 
@@ -74,6 +78,7 @@ impl Plan {
             click_counts: [1_000, 10_000, 100_000],
             pipeline_events: 10_000,
             grpc_max_calls: 20_000,
+            limiter_clients: 100_000,
         }
     }
 }
@@ -88,6 +93,12 @@ async fn main() {
         && serve == "serve"
     {
         limits::serve(framework);
+        return;
+    }
+    if let [command, clients] = args.as_slice()
+        && command == "limiter"
+    {
+        limiter::flood(clients.parse().expect("a number of clients"));
         return;
     }
     let plan = if args.iter().any(|a| a == "--smoke") {
@@ -151,6 +162,22 @@ async fn main() {
         &tide_cpu,
     ));
 
+    step("rate limiter: distinct clients flooding the redirect budget");
+    let (few, many) = (plan.limiter_clients / 100, plan.limiter_clients);
+    let (small, flood) = (limiter::measure(few), limiter::measure(many));
+    rows.push(rate_row(
+        &format!("rate limiter, {many} distinct clients"),
+        flood.spends_per_s,
+        "spends/s",
+        &format!(
+            "{} clients remembered at the end (bound 100000); peak RSS {:.1} MiB, against \
+             {:.1} MiB after {few} clients",
+            flood.remembered,
+            mib(flood.peak_rss_kib),
+            mib(small.peak_rss_kib)
+        ),
+    ));
+
     step("PostgreSQL and Kafka");
     let pg = PrivatePostgres::start().await;
     let kafka = PrivateKafka::start();
@@ -168,11 +195,16 @@ async fn main() {
     let rpc = service("analytics-rpc", &pg, &kafka, &[]);
     let rpc_url = format!("http://{}", rpc.addr());
     let mut consumer = service("analytics-consumer", &pg, &kafka, &[]);
+    // Rate limits off: wrk is one client asking as fast as it can (the limiter is measured
+    // on its own below).
     let api = service(
         "url-api",
         &pg,
         &kafka,
-        &[("ANALYTICS_RPC_URL", rpc_url.clone())],
+        &[
+            ("ANALYTICS_RPC_URL", rpc_url.clone()),
+            ("RATE_LIMITS_ENABLED", "false".to_owned()),
+        ],
     );
     let contained = [
         ("url-api", &api),
