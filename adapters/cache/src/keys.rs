@@ -105,6 +105,23 @@ mod tests {
         ApiKey::from_secret([1; 32]).hash()
     }
 
+    /// Whether the key the cache finds is revoked; `None` when it finds none.
+    async fn revoked<K: KeyStore>(keys: &CachedKeyStore<K>) -> Option<bool> {
+        let found = keys.find(&hash()).await.unwrap();
+        found.map(|key| key.revoked_at.is_some())
+    }
+
+    /// A store that answers valid, then revoked.
+    fn revoked_later() -> MockKeyStore {
+        let mut store = MockKeyStore::new();
+        let mut answers = vec![Ok(Some(record(true))), Ok(Some(record(false)))];
+        store
+            .expect_find()
+            .times(2)
+            .returning(move |_| answers.pop().unwrap());
+        store
+    }
+
     #[async_std::test]
     async fn a_valid_key_is_looked_up_once() {
         let mut store = MockKeyStore::new();
@@ -136,84 +153,31 @@ mod tests {
         let keys = CachedKeyStore::new(store, Duration::from_secs(60));
 
         assert_eq!(keys.find(&hash()).await, Ok(None));
-        assert!(
-            keys.find(&hash())
-                .await
-                .unwrap()
-                .unwrap()
-                .revoked_at
-                .is_some()
-        );
+        assert_eq!(revoked(&keys).await, Some(true));
         assert!(keys.find(&hash()).await.is_err());
-        assert!(
-            keys.find(&hash())
-                .await
-                .unwrap()
-                .unwrap()
-                .revoked_at
-                .is_none()
-        );
+        assert_eq!(revoked(&keys).await, Some(false));
     }
 
     #[async_std::test]
     async fn a_key_revoked_here_is_forgotten_at_once() {
-        let mut store = MockKeyStore::new();
-        let mut answers = vec![Ok(Some(record(true))), Ok(Some(record(false)))];
-        store
-            .expect_find()
-            .times(2)
-            .returning(move |_| answers.pop().unwrap());
+        let mut store = revoked_later();
         store
             .expect_revoke()
             .times(1)
             .returning(|_, _| Ok(Some(record(true))));
         let keys = CachedKeyStore::new(store, Duration::from_secs(60));
 
-        assert!(
-            keys.find(&hash())
-                .await
-                .unwrap()
-                .unwrap()
-                .revoked_at
-                .is_none()
-        );
+        assert_eq!(revoked(&keys).await, Some(false));
         keys.revoke(KeyId(3), Utc::now()).await.unwrap();
-        assert!(
-            keys.find(&hash())
-                .await
-                .unwrap()
-                .unwrap()
-                .revoked_at
-                .is_some()
-        );
+        assert_eq!(revoked(&keys).await, Some(true));
     }
 
     #[async_std::test]
     async fn a_key_revoked_elsewhere_is_forgotten_after_the_ttl() {
-        let mut store = MockKeyStore::new();
-        let mut answers = vec![Ok(Some(record(true))), Ok(Some(record(false)))];
-        store
-            .expect_find()
-            .times(2)
-            .returning(move |_| answers.pop().unwrap());
-        let keys = CachedKeyStore::new(store, Duration::from_millis(50));
+        let keys = CachedKeyStore::new(revoked_later(), Duration::from_millis(50));
 
-        assert!(
-            keys.find(&hash())
-                .await
-                .unwrap()
-                .unwrap()
-                .revoked_at
-                .is_none()
-        );
+        assert_eq!(revoked(&keys).await, Some(false));
         async_std::task::sleep(Duration::from_millis(120)).await;
-        assert!(
-            keys.find(&hash())
-                .await
-                .unwrap()
-                .unwrap()
-                .revoked_at
-                .is_some()
-        );
+        assert_eq!(revoked(&keys).await, Some(true));
     }
 }

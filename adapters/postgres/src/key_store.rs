@@ -1,5 +1,3 @@
-use std::future::Future;
-
 use application::ports::{KeyRecord, KeyStore, NewKey, RepoError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -11,35 +9,19 @@ use sea_orm::{
 
 use crate::error::repo_error;
 use crate::key_entity::{self as keys, Column};
-use crate::metrics::SqlMetrics;
-use crate::runtime::on_sqlx_runtime;
+use crate::queries::Queries;
 
 /// `KeyStore` on the `api_keys` table.
 #[derive(Debug, Clone)]
 pub struct PgKeyStore {
-    db: DatabaseConnection,
-    metrics: SqlMetrics,
+    queries: Queries,
 }
 
 impl PgKeyStore {
     pub fn new(db: DatabaseConnection) -> Self {
         Self {
-            db,
-            metrics: SqlMetrics::new(),
+            queries: Queries::new(db),
         }
-    }
-
-    async fn measured<T, Q>(
-        &self,
-        command: &'static str,
-        query: impl FnOnce(DatabaseConnection) -> Q,
-    ) -> Result<T, RepoError>
-    where
-        T: Send + 'static,
-        Q: Future<Output = Result<T, RepoError>> + Send + 'static,
-    {
-        let query = on_sqlx_runtime(query(self.db.clone()));
-        self.metrics.measure(command, query).await
     }
 }
 
@@ -47,14 +29,15 @@ impl PgKeyStore {
 impl KeyStore for PgKeyStore {
     async fn find(&self, hash: &KeyHash) -> Result<Option<KeyRecord>, RepoError> {
         let find = keys::Entity::find().filter(Column::Hash.eq(hash.0.to_vec()));
-        self.measured("find_api_key", |db| async move {
-            find.one(&db)
-                .await
-                .map_err(store_error)?
-                .map(into_record)
-                .transpose()
-        })
-        .await
+        self.queries
+            .run("find_api_key", |db| async move {
+                find.one(&db)
+                    .await
+                    .map_err(store_error)?
+                    .map(into_record)
+                    .transpose()
+            })
+            .await
     }
 
     async fn create(&self, key: &NewKey) -> Result<KeyRecord, RepoError> {
@@ -65,27 +48,29 @@ impl KeyStore for PgKeyStore {
             created_at: Set(key.created_at),
             ..Default::default()
         };
-        self.measured("create_api_key", |db| async move {
-            let row = keys::Entity::insert(row)
-                .exec_with_returning(&db)
-                .await
-                .map_err(store_error)?;
-            into_record(row)
-        })
-        .await
+        self.queries
+            .run("create_api_key", |db| async move {
+                let row = keys::Entity::insert(row)
+                    .exec_with_returning(&db)
+                    .await
+                    .map_err(store_error)?;
+                into_record(row)
+            })
+            .await
     }
 
     async fn list(&self) -> Result<Vec<KeyRecord>, RepoError> {
         let all = keys::Entity::find().order_by_asc(Column::Id);
-        self.measured("list_api_keys", |db| async move {
-            all.all(&db)
-                .await
-                .map_err(store_error)?
-                .into_iter()
-                .map(into_record)
-                .collect()
-        })
-        .await
+        self.queries
+            .run("list_api_keys", |db| async move {
+                all.all(&db)
+                    .await
+                    .map_err(store_error)?
+                    .into_iter()
+                    .map(into_record)
+                    .collect()
+            })
+            .await
     }
 
     async fn revoke(&self, id: KeyId, at: DateTime<Utc>) -> Result<Option<KeyRecord>, RepoError> {
@@ -96,11 +81,12 @@ impl KeyStore for PgKeyStore {
                 Expr::cust_with_values("COALESCE(revoked_at, $1)", [at]),
             )
             .filter(Column::Id.eq(id.0));
-        self.measured("revoke_api_key", |db| async move {
-            let rows = revoke.exec_with_returning(&db).await.map_err(store_error)?;
-            rows.into_iter().next().map(into_record).transpose()
-        })
-        .await
+        self.queries
+            .run("revoke_api_key", |db| async move {
+                let rows = revoke.exec_with_returning(&db).await.map_err(store_error)?;
+                rows.into_iter().next().map(into_record).transpose()
+            })
+            .await
     }
 }
 

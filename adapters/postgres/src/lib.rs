@@ -8,7 +8,7 @@ mod error;
 mod key_entity;
 mod key_store;
 mod metrics;
-mod runtime;
+mod queries;
 mod stats_store;
 mod url_entity;
 mod url_repo;

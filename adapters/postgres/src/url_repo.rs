@@ -1,5 +1,3 @@
-use std::future::Future;
-
 use application::ports::{LinkPage, RepoError, UrlRepo};
 use async_trait::async_trait;
 use domain::{
@@ -12,38 +10,20 @@ use sea_orm::{
 };
 
 use crate::error::repo_error;
-use crate::metrics::SqlMetrics;
-use crate::runtime::on_sqlx_runtime;
+use crate::queries::Queries;
 use crate::url_entity::{self as urls, Column};
 
 /// `UrlRepo` on the `urls` table.
 #[derive(Debug, Clone)]
 pub struct PgUrlRepo {
-    db: DatabaseConnection,
-    metrics: SqlMetrics,
+    queries: Queries,
 }
 
 impl PgUrlRepo {
     pub fn new(db: DatabaseConnection) -> Self {
         Self {
-            db,
-            metrics: SqlMetrics::new(),
+            queries: Queries::new(db),
         }
-    }
-
-    /// Runs a query, given its own handle on the pool, on sqlx's runtime (see
-    /// [`on_sqlx_runtime`]), and measures it.
-    async fn measured<T, Q>(
-        &self,
-        command: &'static str,
-        query: impl FnOnce(DatabaseConnection) -> Q,
-    ) -> Result<T, RepoError>
-    where
-        T: Send + 'static,
-        Q: Future<Output = Result<T, RepoError>> + Send + 'static,
-    {
-        let query = on_sqlx_runtime(query(self.db.clone()));
-        self.metrics.measure(command, query).await
     }
 }
 
@@ -57,48 +37,52 @@ impl UrlRepo for PgUrlRepo {
             owner_key_id: Set(link.owner.map(|key| key.0)),
             ..Default::default()
         };
-        self.measured("insert_link", |db| async move {
-            urls::Entity::insert(row)
-                .exec_without_returning(&db)
-                .await
-                .map_err(repo_error)?;
-            Ok(())
-        })
-        .await
+        self.queries
+            .run("insert_link", |db| async move {
+                urls::Entity::insert(row)
+                    .exec_without_returning(&db)
+                    .await
+                    .map_err(repo_error)?;
+                Ok(())
+            })
+            .await
     }
 
     async fn find(&self, code: &ShortCode) -> Result<Option<Link>, RepoError> {
         let find = urls::Entity::find().filter(Column::ShortCode.eq(code.as_str()));
-        self.measured("find_link", |db| async move {
-            find.one(&db)
-                .await
-                .map_err(repo_error)?
-                .map(into_link)
-                .transpose()
-        })
-        .await
+        self.queries
+            .run("find_link", |db| async move {
+                find.one(&db)
+                    .await
+                    .map_err(repo_error)?
+                    .map(into_link)
+                    .transpose()
+            })
+            .await
     }
 
     async fn list(&self, query: &LinkQuery, visible: Visibility) -> Result<LinkPage, RepoError> {
         let (page, count) = (page_of(query, visible), matching(query, visible));
-        self.measured("list_links", |db| async move {
-            let (page, count) = (page.all(&db), count.count(&db));
-            let (rows, total_count) = futures::try_join!(page, count).map_err(repo_error)?;
-            Ok(LinkPage {
-                links: rows.into_iter().map(into_link).collect::<Result<_, _>>()?,
-                total_count,
+        self.queries
+            .run("list_links", |db| async move {
+                let (page, count) = (page.all(&db), count.count(&db));
+                let (rows, total_count) = futures::try_join!(page, count).map_err(repo_error)?;
+                Ok(LinkPage {
+                    links: rows.into_iter().map(into_link).collect::<Result<_, _>>()?,
+                    total_count,
+                })
             })
-        })
-        .await
+            .await
     }
 
     async fn delete(&self, code: &ShortCode) -> Result<bool, RepoError> {
         let delete = urls::Entity::delete_many().filter(Column::ShortCode.eq(code.as_str()));
-        self.measured("delete_link", |db| async move {
-            let result = delete.exec(&db).await.map_err(repo_error)?;
-            Ok(result.rows_affected > 0)
-        })
-        .await
+        self.queries
+            .run("delete_link", |db| async move {
+                let result = delete.exec(&db).await.map_err(repo_error)?;
+                Ok(result.rows_affected > 0)
+            })
+            .await
     }
 }
 

@@ -249,6 +249,30 @@ async fn main() {
         ),
     ));
 
+    step("redirect, warm, analytics-consumer paused (SIGSTOP): url-api and the broker alone");
+    // On two shared cores the click pipeline behind each redirect (the broker taking it, the
+    // consumer and PostgreSQL storing it) competes with url-api; paused, the clicks wait in
+    // the topic and are stored once it resumes, and what is left is url-api's own cost.
+    signal(consumer.pid(), "STOP");
+    let (paused, paused_cpu) = measured(api.addr(), &warm, plan.run, &accounts);
+    signal(consumer.pid(), "CONT");
+    rows.push(http_row(
+        "redirect, warm, analytics-consumer paused",
+        paused,
+        vec![
+            (
+                "bare hyper".into(),
+                paused.requests_per_s / hyper.requests_per_s,
+            ),
+            (
+                "with the consumer running".into(),
+                paused.requests_per_s / redirect_warm.requests_per_s,
+            ),
+        ],
+        &format!("clicks still published to Kafka; {paused_cpu}"),
+    ));
+    settle(&db).await;
+
     step("redirect, warm, behind nginx with its default proxy settings");
     let behind_nginx = {
         let nginx = Nginx::start(api.addr().parse().expect("an address"));
@@ -449,6 +473,15 @@ async fn refusals(api: &Service) -> u64 {
     (total("load_shedding_dropped_total", &[])
         + total("max_conns_rejected_total", &[])
         + total("breaker_requests_total", &[("outcome", "dropped")])) as u64
+}
+
+fn signal(pid: u32, name: &str) {
+    let sent = Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(pid.to_string())
+        .status()
+        .expect("run kill");
+    assert!(sent.success(), "kill -{name} {pid}");
 }
 
 /// A wrk run, and where the CPU went while it ran (see [`cpu`]).
