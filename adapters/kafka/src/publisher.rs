@@ -88,8 +88,10 @@ impl KafkaClickPublisher {
             .set("enable.idempotence", "true")
             .set("acks", "all")
             .set("compression.type", "lz4")
-            // A few milliseconds of batching buys far fewer, larger requests under load.
-            .set("linger.ms", "5")
+            // Clicks wait up to 50 ms to travel in batches: measured on two cores under warm
+            // redirects, 5 ms cost the broker 13 µs of CPU per click and url-api 74; 50 ms, 3 and
+            // 58 (18.6k -> 24k redirects/s). Analytics can wait 50 ms; a redirect never waits.
+            .set("linger.ms", "50")
             // How long an event may wait for a broker to come back before it is given up.
             .set("message.timeout.ms", "300000")
             .create_with_context(DeliveryReports(reports.clone()))?;
