@@ -64,6 +64,25 @@ struct File {
     common: CommonFile,
 }
 
+/// Larger than any blocklist (a million domains), small enough that a path to something
+/// endless (`/dev/zero`) is an error rather than the process's memory.
+const MAX_BLOCKLIST_BYTES: u64 = 64 * 1024 * 1024;
+
+fn read_capped(path: &str) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(MAX_BLOCKLIST_BYTES + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_BLOCKLIST_BYTES {
+        return Err(std::io::Error::other(format!(
+            "larger than {} MiB",
+            MAX_BLOCKLIST_BYTES / 1024 / 1024
+        )));
+    }
+    Ok(text)
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RateLimitsFile {
@@ -148,7 +167,7 @@ impl UrlPolicyFile {
         let blocklist = match self.blocklist_file.filter(|path| !path.is_empty()) {
             None => Blocklist::default(),
             Some(path) => {
-                let text = std::fs::read_to_string(&path)
+                let text = read_capped(&path)
                     .map_err(|e| ConfigError::new(SETTING, format!("cannot read {path}: {e}")))?;
                 Blocklist::parse(&text)
                     .map_err(|e| ConfigError::new(SETTING, format!("{path}: {e}")))?
@@ -422,6 +441,13 @@ mod tests {
         let error = with_blocklist("ok.example\n10.0.0.1\n").unwrap_err();
         assert_eq!(error.setting, "url_policy.blocklist_file");
         assert!(error.problem.contains("line 2: '10.0.0.1'"), "{error}");
+    }
+
+    #[test]
+    fn an_endless_blocklist_is_refused_not_read_to_the_end() {
+        let yaml = BUILT_IN.replace("blocklist_file:", "blocklist_file: /dev/zero");
+        let error = UrlApiConfig::parse("url-api.yaml", &yaml, &env(&[])).unwrap_err();
+        assert_eq!(error.setting, "url_policy.blocklist_file");
     }
 
     #[test]
