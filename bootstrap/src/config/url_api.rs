@@ -64,12 +64,16 @@ struct File {
     common: CommonFile,
 }
 
-/// Larger than any blocklist (a million domains), small enough that a path to something
-/// endless (`/dev/zero`) is an error rather than the process's memory.
+/// Larger than any blocklist (a million domains), small enough that reading one never costs
+/// the process its memory.
 const MAX_BLOCKLIST_BYTES: u64 = 64 * 1024 * 1024;
 
 fn read_capped(path: &str) -> std::io::Result<String> {
     use std::io::Read;
+    // A pipe or a device could block the start, or never end: only a plain file is read.
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
     let mut text = String::new();
     std::fs::File::open(path)?
         .take(MAX_BLOCKLIST_BYTES + 1)
