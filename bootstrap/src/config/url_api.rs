@@ -70,9 +70,14 @@ const MAX_BLOCKLIST_BYTES: u64 = 64 * 1024 * 1024;
 
 fn read_capped(path: &str) -> std::io::Result<String> {
     use std::io::Read;
-    // A pipe or a device could block the start, or never end: only a plain file is read.
-    if !std::fs::metadata(path)?.is_file() {
+    // A pipe or a device could block the start, or never end: only a plain file is read, and
+    // one that says it is empty is (procfs files say so, and some of them block when read).
+    let metadata = std::fs::metadata(path)?;
+    if !metadata.is_file() {
         return Err(std::io::Error::other("not a regular file"));
+    }
+    if metadata.len() == 0 {
+        return Ok(String::new());
     }
     let mut text = String::new();
     std::fs::File::open(path)?
