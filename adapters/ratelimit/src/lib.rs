@@ -124,8 +124,10 @@ impl<C: Clock + Clone> GovernorLimiter<C> {
     fn prune(&self, limiter: &Limiter<C>) -> bool {
         let now = self.now_nanos();
         let last = limiter.pruned_at.load(Ordering::Relaxed);
-        let full = limiter.keyed.len() >= self.max_spenders;
-        let due = if full {
+        // Counting the spenders visits every shard of the map: once a call, again only after a
+        // prune changed it.
+        let mut remembered = limiter.keyed.len();
+        let due = if remembered >= self.max_spenders {
             PRUNE_WHEN_FULL_EVERY
         } else {
             PRUNE_EVERY
@@ -140,8 +142,9 @@ impl<C: Clock + Clone> GovernorLimiter<C> {
         {
             limiter.keyed.retain_recent();
             limiter.keyed.shrink_to_fit();
+            remembered = limiter.keyed.len();
         }
-        limiter.keyed.len() < self.max_spenders
+        remembered < self.max_spenders
     }
 }
 

@@ -79,15 +79,23 @@ fn read_capped(path: &str) -> std::io::Result<String> {
     if metadata.len() == 0 {
         return Ok(String::new());
     }
+    let too_large = || {
+        std::io::Error::other(format!(
+            "larger than {} MiB",
+            MAX_BLOCKLIST_BYTES / 1024 / 1024
+        ))
+    };
+    // Refused by its size before any of it is read; the cap on the read holds for a file that
+    // grows meanwhile.
+    if metadata.len() > MAX_BLOCKLIST_BYTES {
+        return Err(too_large());
+    }
     let mut text = String::new();
     std::fs::File::open(path)?
         .take(MAX_BLOCKLIST_BYTES + 1)
         .read_to_string(&mut text)?;
     if text.len() as u64 > MAX_BLOCKLIST_BYTES {
-        return Err(std::io::Error::other(format!(
-            "larger than {} MiB",
-            MAX_BLOCKLIST_BYTES / 1024 / 1024
-        )));
+        return Err(too_large());
     }
     Ok(text)
 }
