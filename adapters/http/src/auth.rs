@@ -31,14 +31,16 @@ impl Middleware<State> for Authenticate {
                 Ok(next.run(req).await)
             }
             Err(refused) => {
-                let spent = self.0.map_or(Ok(None), |budget| {
-                    let address = client_ip(&req);
-                    req.state().links.admit(budget, Caller::Anonymous, address)
-                });
-                Ok(match (spent, self.0) {
-                    (Err(throttled), Some(budget)) => too_many(budget, throttled),
-                    _ => refused,
-                })
+                let Some(budget) = self.0 else {
+                    return Ok(refused);
+                };
+                let links = &req.state().links;
+                Ok(
+                    match links.admit(budget, Caller::Anonymous, client_ip(&req)) {
+                        Err(throttled) => too_many(budget, throttled),
+                        Ok(_) => refused,
+                    },
+                )
             }
         }
     }

@@ -14,8 +14,6 @@ pub enum Budget {
 }
 
 impl Budget {
-    pub const ALL: [Self; 3] = [Self::Shorten, Self::Manage, Self::Redirect];
-
     pub fn name(self) -> &'static str {
         match self {
             Self::Shorten => "shorten",
