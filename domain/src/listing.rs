@@ -151,6 +151,21 @@ impl SearchTerm {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The SQL `LIKE` pattern (escape character `\`) that matches the term anywhere, its own
+    /// `%`, `_` and `\` made literal: what every SQL store searches with.
+    pub fn like_pattern(&self) -> String {
+        let mut pattern = String::with_capacity(self.0.len() + 2);
+        pattern.push('%');
+        for c in self.0.chars() {
+            if matches!(c, '%' | '_' | '\\') {
+                pattern.push('\\');
+            }
+            pattern.push(c);
+        }
+        pattern.push('%');
+        pattern
+    }
 }
 
 #[cfg(test)]
@@ -158,6 +173,16 @@ mod tests {
     use rstest::rstest;
 
     use super::*;
+
+    #[rstest]
+    #[case("example", "%example%")]
+    #[case("50%", "%50\\%%")]
+    #[case("a_b", "%a\\_b%")]
+    #[case("back\\slash", "%back\\\\slash%")]
+    fn like_patterns_take_the_term_literally(#[case] term: &str, #[case] pattern: &str) {
+        let term = SearchTerm::parse(term).unwrap().unwrap();
+        assert_eq!(term.like_pattern(), pattern);
+    }
 
     #[rstest]
     #[case(1, 1)]

@@ -164,23 +164,6 @@ async fn redelivered_events_are_counted_once() {
 }
 
 #[async_std::test]
-async fn storing_the_same_batch_twice_changes_nothing() {
-    let db = TestDatabase::create().await;
-    let conn = db.connect().await;
-    let store = PgClickStore::new(&conn);
-    let batch: Vec<EnrichedClick> = (0..10)
-        .map(|_| EnrichedClick::new(click("sameAAA1", "127.0.0.1", "curl/8", None), None))
-        .collect();
-    // Within one batch too: a duplicate event id is counted once.
-    let mut with_duplicate = batch.clone();
-    with_duplicate.push(batch[0].clone());
-
-    assert_eq!(store.store(&with_duplicate).await, Ok(10));
-    assert_eq!(store.store(&batch).await, Ok(0));
-    assert_eq!(total(&conn, "sameAAA1").await, 10);
-}
-
-#[async_std::test]
 async fn a_consumer_killed_mid_stream_and_restarted_counts_exactly() {
     let (db, kafka) = (TestDatabase::create().await, TestKafka::start().await);
     let conn = db.connect().await;

@@ -20,11 +20,11 @@ mod hostile_input;
 mod http_api;
 mod http_conformance;
 mod observability;
-mod pg_key_store;
 mod pg_url_repo;
 mod rate_limits;
 mod rpc_app;
 mod stack;
+mod store_contract;
 mod traces;
 mod url_api_app;
 

@@ -12,4 +12,5 @@ pub mod postgres;
 pub mod private;
 pub mod process;
 pub mod report;
+pub mod stores;
 pub mod wait;

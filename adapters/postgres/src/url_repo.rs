@@ -1,8 +1,6 @@
 use application::ports::{LinkPage, RepoError, UrlRepo};
 use async_trait::async_trait;
-use domain::{
-    KeyId, Link, LinkQuery, LongUrl, SearchTerm, ShortCode, SortKey, SortOrder, Visibility,
-};
+use domain::{KeyId, Link, LinkQuery, LongUrl, ShortCode, SortKey, SortOrder, Visibility};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, Order,
@@ -109,7 +107,7 @@ fn matching(query: &LinkQuery, visible: Visibility) -> Select<urls::Entity> {
     // PostgreSQL rejects. '\' is one backslash (standard_conforming_strings is on).
     all.filter(Expr::cust_with_values(
         r#""urls"."original_url" ILIKE $1 ESCAPE '\'"#,
-        [contains(term)],
+        [term.like_pattern()],
     ))
 }
 
@@ -143,35 +141,4 @@ fn into_link(row: urls::Model) -> Result<Link, RepoError> {
         created_at: row.created_at,
         owner: row.owner_key_id.map(KeyId),
     })
-}
-
-/// An ILIKE pattern matching the term anywhere, with the term's own wildcards made literal.
-fn contains(term: &SearchTerm) -> String {
-    let mut pattern = String::with_capacity(term.as_str().len() + 2);
-    pattern.push('%');
-    for c in term.as_str().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
-}
-
-#[cfg(test)]
-mod tests {
-    use rstest::rstest;
-
-    use super::*;
-
-    #[rstest]
-    #[case("example", "%example%")]
-    #[case("50%", "%50\\%%")]
-    #[case("a_b", "%a\\_b%")]
-    #[case("back\\slash", "%back\\\\slash%")]
-    fn escapes_like_wildcards(#[case] term: &str, #[case] pattern: &str) {
-        let term = SearchTerm::parse(term).unwrap().unwrap();
-        assert_eq!(contains(&term), pattern);
-    }
 }
