@@ -6,6 +6,7 @@ pub mod admin;
 pub mod analytics_consumer;
 pub mod analytics_rpc;
 pub mod config;
+mod link_api;
 pub mod logging;
 pub mod main_support;
 pub mod shutdown;

@@ -5,18 +5,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use adapter_cache::{CachedKeyStore, CachedUrlRepo};
 use adapter_grpc::{ClientConfig, GrpcAnalytics};
-use adapter_http::{HttpServer, HttpSettings, RequestLimits};
+use adapter_http::HttpServer;
 use adapter_kafka::{KafkaClickPublisher, PublisherConfig};
 use adapter_postgres::{PgKeyStore, PgUrlRepo};
-use adapter_ratelimit::GovernorLimiter;
 use adapter_resilience::{Guard, Resilient};
-use application::LinkService;
-use application::ports::{RandomCodes, RateLimiter, SystemClock, Unlimited};
-use application::use_cases::ShortenRules;
 
 use crate::config::UrlApiConfig;
+use crate::link_api::{self, Outbound};
 use crate::{StartError, telemetry};
 
 /// A url-api that is bound and ready to serve.
@@ -55,24 +51,16 @@ impl UrlApi {
         })
         .map_err(|e| StartError(format!("ANALYTICS_RPC_URL: {e}")))?;
 
-        let limiter: Arc<dyn RateLimiter> = match config.rate_limits {
-            Some(settings) => Arc::new(
-                GovernorLimiter::new(settings)
-                    .map_err(|e| StartError(format!("rate_limits: {e}")))?,
-            ),
-            None => Arc::new(Unlimited),
-        };
-
         // Outbound: every port is timeout -> adaptive breaker -> adapter. The publisher only
-        // enqueues, so it has no timeout. Links and valid keys are read through in-process
-        // caches first, so a hit touches neither the breaker nor the database.
-        let links = LinkService {
-            repo: CachedUrlRepo::new(
-                Resilient::new(
-                    PgUrlRepo::new(db.clone()),
-                    Guard::for_dependency("postgres:urls", Some(config.database.query_timeout)),
-                ),
-                config.cache,
+        // enqueues, so it has no timeout.
+        let outbound = Outbound {
+            repo: Resilient::new(
+                PgUrlRepo::new(db.clone()),
+                Guard::for_dependency("postgres:urls", Some(config.database.query_timeout)),
+            ),
+            keys: Resilient::new(
+                PgKeyStore::new(db.clone()),
+                Guard::for_dependency("postgres:api_keys", Some(config.database.query_timeout)),
             ),
             publisher: Resilient::new(
                 Arc::clone(&publisher),
@@ -88,49 +76,8 @@ impl UrlApi {
                     Some(config.analytics_timeout),
                 ),
             ),
-            codes: RandomCodes,
-            clock: SystemClock,
-            keys: CachedKeyStore::new(
-                Resilient::new(
-                    PgKeyStore::new(db.clone()),
-                    Guard::for_dependency("postgres:api_keys", Some(config.database.query_timeout)),
-                ),
-                config.auth.key_cache_ttl,
-            ),
-            limiter,
-            shorten_rules: ShortenRules {
-                url_policy: config.url_policy,
-                anonymous: config.auth.anonymous_shorten,
-            },
         };
-
-        // Inbound: the HTTP adapter builds its own pipeline from these values.
-        let settings = HttpSettings {
-            base_url: config.base_url,
-            trust_proxy_headers: config.trust_proxy_headers,
-            limits: RequestLimits {
-                max_conns: config.max_conns,
-                shed_above_cpu: config
-                    .guards
-                    .shedding
-                    .then_some(config.guards.cpu_threshold),
-                timeout: config.guards.timeout,
-                max_body_bytes: config.max_body_bytes,
-            },
-            client_timeouts: config.client_timeouts,
-            drain_timeout: config.drain_timeout,
-        };
-        let server = HttpServer::bind(config.http_addr, Arc::new(links), settings)
-            .await
-            .map_err(|e| {
-                StartError(format!(
-                    "HTTP_ADDR: cannot listen on {}: {e}",
-                    config.http_addr
-                ))
-            })?;
-        let addr = server
-            .local_addr()
-            .map_err(|e| StartError(format!("HTTP_ADDR: {e}")))?;
+        let (server, addr) = link_api::bind(config.api, outbound).await?;
         let checked = Arc::clone(&publisher);
         let probes = vec![
             telemetry::database_probe(db),

@@ -139,7 +139,7 @@ async fn a_wrong_or_malformed_key_is_refused_with_the_reason() {
 async fn a_revoked_key_stops_working_within_the_key_cache_ttl() {
     let db = TestDatabase::create().await;
     let app = TestApp::spawn_with(&db.url, |config| {
-        config.auth.key_cache_ttl = Duration::from_millis(200);
+        config.api.auth.key_cache_ttl = Duration::from_millis(200);
     })
     .await;
     let key = make_key(&db.url, "to revoke", Role::Member).await;
@@ -236,7 +236,7 @@ async fn a_member_sees_and_deletes_only_its_own_links_and_an_admin_all() {
 #[async_std::test]
 async fn anonymous_shortening_when_allowed_makes_links_only_admins_manage() {
     let db = TestDatabase::create().await;
-    let app = TestApp::spawn_with(&db.url, |config| config.auth.anonymous_shorten = true).await;
+    let app = TestApp::spawn_with(&db.url, |config| config.api.auth.anonymous_shorten = true).await;
     let member = app.client_as(Role::Member).await;
 
     let code = code_made_by(&app.anonymous, &app, "https://example.com/anonymous").await;

@@ -30,7 +30,7 @@ fn stdout(output: &Output) -> String {
 async fn keys_made_listed_and_revoked_with_admin_open_and_close_the_api() {
     let db = TestDatabase::create().await;
     let app = TestApp::spawn_with(&db.url, |config| {
-        config.auth.key_cache_ttl = std::time::Duration::from_millis(1);
+        config.api.auth.key_cache_ttl = std::time::Duration::from_millis(1);
     })
     .await;
 

@@ -324,9 +324,9 @@ async fn over_max_conns_the_next_request_gets_503_at_once() {
 
     let db = TestDatabase::create().await;
     let app = TestApp::spawn_with(&db.url, |config| {
-        config.max_conns = 1;
+        config.api.max_conns = 1;
         // The held request must outlive the probing below, however slow a busy machine makes it.
-        config.guards.timeout = std::time::Duration::from_secs(600);
+        config.api.guards.timeout = std::time::Duration::from_secs(600);
     })
     .await;
     // Hold the only slot with a request whose body is still coming, then ask until a request

@@ -264,7 +264,7 @@ async fn content_length_with_transfer_encoding_smuggles_nothing() {
 }
 
 async fn app_with(db: &TestDatabase, timeouts: ClientTimeouts) -> TestApp {
-    TestApp::spawn_with(&db.url, |config| config.client_timeouts = timeouts).await
+    TestApp::spawn_with(&db.url, |config| config.api.client_timeouts = timeouts).await
 }
 
 #[async_std::test]

@@ -21,7 +21,7 @@ fn per_minute(limit: u32) -> Quota {
 
 async fn app(db: &TestDatabase) -> TestApp {
     TestApp::spawn_with(&db.url, |config| {
-        config.rate_limits = Some(LimitSettings {
+        config.api.rate_limits = Some(LimitSettings {
             shorten: per_minute(3),
             manage: per_minute(5),
             redirect: per_minute(4),

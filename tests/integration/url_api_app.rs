@@ -47,10 +47,10 @@ impl TestApp {
         let mut config = UrlApiConfig::load([], &env).expect("test config");
         // The test machine's CPU is busy running tests: shedding would make results depend on
         // it. The shedder is tested on its own, with an injected CPU.
-        config.guards.shedding = false;
+        config.api.guards.shedding = false;
         // A test is a load from one address: rate limits are tested on their own
         // (rate_limits.rs), with budgets a test can spend.
-        config.rate_limits = None;
+        config.api.rate_limits = None;
         configure(&mut config);
         let api = UrlApi::build(config).await.expect("url-api starts");
         let addr = api.local_addr();

@@ -3,6 +3,7 @@
 
 mod analytics_consumer;
 mod analytics_rpc;
+mod link_api;
 mod sections;
 mod url_api;
 
@@ -14,8 +15,9 @@ use serde::de::DeserializeOwned;
 
 pub use analytics_consumer::AnalyticsConsumerConfig;
 pub use analytics_rpc::AnalyticsRpcConfig;
+pub use link_api::{AuthConfig, LinkApiConfig};
 pub use sections::{CommonConfig, DatabaseConfig, GuardsConfig, KafkaConfig};
-pub use url_api::{AuthConfig, UrlApiConfig};
+pub use url_api::UrlApiConfig;
 
 /// A setting that can't be used: where it came from and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,38 +1,24 @@
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use adapter_cache::CacheSettings;
-use adapter_http::ClientTimeouts;
-use adapter_ratelimit::LimitSettings;
-use application::ports::Quota;
-use domain::{Blocklist, UrlPolicy};
 use serde::Deserialize;
 
-use super::sections::{
-    CommonConfig, CommonFile, DatabaseConfig, DatabaseFile, GuardsConfig, GuardsFile, KafkaConfig,
+use super::link_api::{
+    AuthFile, CacheFile, HttpFile, LinkApiConfig, LinkApiFile, RateLimitsFile, UrlPolicyFile,
 };
-use super::{ConfigError, Env, Setting, millis, parse_file, positive, read_file, rpc_token};
+use super::sections::{
+    CommonConfig, CommonFile, DatabaseConfig, DatabaseFile, GuardsFile, KafkaConfig,
+};
+use super::{ConfigError, Env, Setting, millis, parse_file, read_file, rpc_token};
 
 const BUILT_IN: &str = include_str!("../../etc/url-api.yaml");
 
 /// Everything url-api needs, validated.
 #[derive(Debug, Clone)]
 pub struct UrlApiConfig {
-    pub http_addr: SocketAddr,
-    pub base_url: String,
-    pub max_body_bytes: usize,
-    pub drain_timeout: Duration,
-    /// How long a client may keep a connection waiting (see the README's "Serving behind a
-    /// proxy").
-    pub client_timeouts: ClientTimeouts,
-    pub trust_proxy_headers: bool,
-    /// Requests in progress at once; more get 503.
-    pub max_conns: usize,
-    pub guards: GuardsConfig,
+    /// The HTTP link API, as the embedded shortener has it too.
+    pub api: LinkApiConfig,
     pub database: DatabaseConfig,
     pub kafka: KafkaConfig,
-    /// The in-process cache of links that redirects read.
-    pub cache: CacheSettings,
     /// On shutdown, how long queued click events may take to reach Kafka.
     pub flush_timeout: Duration,
     pub analytics_rpc_url: String,
@@ -40,11 +26,6 @@ pub struct UrlApiConfig {
     pub analytics_rpc_token: Option<adapter_grpc::RpcToken>,
     /// How long `GET /api/v1/links/{code}` waits for the click count.
     pub analytics_timeout: Duration,
-    /// Which targets a link may have (its own host is the base URL's).
-    pub url_policy: UrlPolicy,
-    pub auth: AuthConfig,
-    /// Each client's budgets; `None` when `rate_limits.enabled` is off.
-    pub rate_limits: Option<LimitSettings>,
     /// Dev server, logs and traces.
     pub common: CommonConfig,
 }
@@ -64,140 +45,6 @@ struct File {
     common: CommonFile,
 }
 
-/// Larger than any blocklist (a million domains), small enough that reading one never costs
-/// the process its memory.
-const MAX_BLOCKLIST_BYTES: u64 = 64 * 1024 * 1024;
-
-fn read_capped(path: &str) -> std::io::Result<String> {
-    use std::io::Read;
-    // A pipe or a device could block the start, or never end: only a plain file is read, and
-    // one that says it is empty is (procfs files say so, and some of them block when read).
-    let metadata = std::fs::metadata(path)?;
-    if !metadata.is_file() {
-        return Err(std::io::Error::other("not a regular file"));
-    }
-    if metadata.len() == 0 {
-        return Ok(String::new());
-    }
-    let too_large = || {
-        std::io::Error::other(format!(
-            "larger than {} MiB",
-            MAX_BLOCKLIST_BYTES / 1024 / 1024
-        ))
-    };
-    // Refused by its size before any of it is read; the cap on the read holds for a file that
-    // grows meanwhile.
-    if metadata.len() > MAX_BLOCKLIST_BYTES {
-        return Err(too_large());
-    }
-    let mut text = String::new();
-    std::fs::File::open(path)?
-        .take(MAX_BLOCKLIST_BYTES + 1)
-        .read_to_string(&mut text)?;
-    if text.len() as u64 > MAX_BLOCKLIST_BYTES {
-        return Err(too_large());
-    }
-    Ok(text)
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RateLimitsFile {
-    enabled: bool,
-    shorten_per_minute: u64,
-    manage_per_minute: u64,
-    redirect_per_minute: u64,
-    max_clients: u64,
-}
-
-impl RateLimitsFile {
-    fn load(self, env: &impl Env) -> Result<Option<LimitSettings>, ConfigError> {
-        let enabled = Setting::new(
-            env,
-            "RATE_LIMITS_ENABLED",
-            "rate_limits.enabled",
-            self.enabled.to_string(),
-        )
-        .boolean()?;
-        let per_minute = |key: &str, value: u64| -> Result<Quota, ConfigError> {
-            let limit = u32::try_from(positive(key, value)?)
-                .map_err(|_| ConfigError::new(key, "is too large"))?;
-            Ok(Quota {
-                limit,
-                window: Duration::from_secs(60),
-            })
-        };
-        let settings = LimitSettings {
-            shorten: per_minute("rate_limits.shorten_per_minute", self.shorten_per_minute)?,
-            manage: per_minute("rate_limits.manage_per_minute", self.manage_per_minute)?,
-            redirect: per_minute("rate_limits.redirect_per_minute", self.redirect_per_minute)?,
-            max_spenders: usize::try_from(positive("rate_limits.max_clients", self.max_clients)?)
-                .unwrap_or(usize::MAX),
-        };
-        Ok(enabled.then_some(settings))
-    }
-}
-
-/// Who may do what without a key, and how long a valid key is remembered.
-#[derive(Debug, Clone, Copy)]
-pub struct AuthConfig {
-    /// Whether clients without a key may shorten.
-    pub anonymous_shorten: bool,
-    /// How long a valid key is remembered: a revoked key stops working within this.
-    pub key_cache_ttl: Duration,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AuthFile {
-    anonymous_shorten: bool,
-    key_cache_ttl_ms: u64,
-}
-
-impl AuthFile {
-    fn load(self, env: &impl Env) -> Result<AuthConfig, ConfigError> {
-        Ok(AuthConfig {
-            anonymous_shorten: Setting::new(
-                env,
-                "AUTH_ANONYMOUS_SHORTEN",
-                "auth.anonymous_shorten",
-                self.anonymous_shorten.to_string(),
-            )
-            .boolean()?,
-            key_cache_ttl: millis("auth.key_cache_ttl_ms", self.key_cache_ttl_ms)?,
-        })
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct UrlPolicyFile {
-    allow_private_targets: bool,
-    blocklist_file: Option<String>,
-}
-
-impl UrlPolicyFile {
-    /// The policy, with the blocklist file read now: an unreadable file or a line that is no
-    /// domain stops the start.
-    fn load(self, base_url: &str) -> Result<UrlPolicy, ConfigError> {
-        const SETTING: &str = "url_policy.blocklist_file";
-        let blocklist = match self.blocklist_file.filter(|path| !path.is_empty()) {
-            None => Blocklist::default(),
-            Some(path) => {
-                let text = read_capped(&path)
-                    .map_err(|e| ConfigError::new(SETTING, format!("cannot read {path}: {e}")))?;
-                Blocklist::parse(&text)
-                    .map_err(|e| ConfigError::new(SETTING, format!("{path}: {e}")))?
-            }
-        };
-        Ok(UrlPolicy::new(
-            base_url,
-            blocklist,
-            self.allow_private_targets,
-        ))
-    }
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UrlApiKafkaFile {
@@ -208,29 +55,9 @@ struct UrlApiKafkaFile {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CacheFile {
-    max_bytes: u64,
-    ttl_ms: u64,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct AnalyticsFile {
     rpc_url: String,
     timeout_ms: u64,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct HttpFile {
-    addr: String,
-    base_url: String,
-    max_body_bytes: u64,
-    drain_timeout_ms: u64,
-    header_timeout_ms: u64,
-    idle_timeout_ms: u64,
-    trust_proxy_headers: bool,
-    max_conns: u64,
 }
 
 impl UrlApiConfig {
@@ -253,29 +80,18 @@ impl UrlApiConfig {
     /// The first setting that is missing, malformed or out of range.
     pub fn parse(name: &str, text: &str, env: &impl Env) -> Result<Self, ConfigError> {
         let file: File = parse_file(name, text)?;
-        let base_url =
-            Setting::new(env, "BASE_URL", "http.base_url", file.http.base_url).http_url()?;
-        let max_body_bytes = positive("http.max_body_bytes", file.http.max_body_bytes)?;
+        let api = LinkApiFile {
+            http: file.http,
+            guards: file.guards,
+            cache: file.cache,
+            url_policy: file.url_policy,
+            auth: file.auth,
+            rate_limits: file.rate_limits,
+        };
         Ok(Self {
-            http_addr: Setting::new(env, "HTTP_ADDR", "http.addr", file.http.addr).socket_addr()?,
-            base_url: base_url.as_str().trim_end_matches('/').to_owned(),
-            max_body_bytes: usize::try_from(max_body_bytes)
-                .map_err(|_| ConfigError::new("http.max_body_bytes", "is too large"))?,
-            drain_timeout: millis("http.drain_timeout_ms", file.http.drain_timeout_ms)?,
-            client_timeouts: ClientTimeouts {
-                header: millis("http.header_timeout_ms", file.http.header_timeout_ms)?,
-                idle: millis("http.idle_timeout_ms", file.http.idle_timeout_ms)?,
-            },
-            trust_proxy_headers: file.http.trust_proxy_headers,
-            max_conns: usize::try_from(positive("http.max_conns", file.http.max_conns)?)
-                .unwrap_or(usize::MAX),
-            guards: file.guards.load()?,
+            api: api.load(env)?,
             database: file.database.load(env)?,
             kafka: KafkaConfig::load(env, file.kafka.brokers, file.kafka.topic)?,
-            cache: CacheSettings {
-                max_bytes: positive("cache.max_bytes", file.cache.max_bytes)?,
-                ttl: millis("cache.ttl_ms", file.cache.ttl_ms)?,
-            },
             flush_timeout: millis("kafka.flush_timeout_ms", file.kafka.flush_timeout_ms)?,
             analytics_rpc_url: Setting::new(
                 env,
@@ -287,9 +103,6 @@ impl UrlApiConfig {
             .to_string(),
             analytics_rpc_token: rpc_token(env)?,
             analytics_timeout: millis("analytics.timeout_ms", file.analytics.timeout_ms)?,
-            url_policy: file.url_policy.load(base_url.as_str())?,
-            auth: file.auth.load(env)?,
-            rate_limits: file.rate_limits.load(env)?,
             common: file.common.load(env)?,
         })
     }
@@ -315,17 +128,17 @@ mod tests {
     #[test]
     fn the_built_in_defaults_match_the_design() {
         let config = UrlApiConfig::load([], &env(&[])).unwrap();
-        assert_eq!(config.http_addr, "0.0.0.0:8080".parse().unwrap());
-        assert_eq!(config.base_url, "http://localhost:8080");
-        assert_eq!(config.max_body_bytes, 1024 * 1024);
+        assert_eq!(config.api.http_addr, "0.0.0.0:8080".parse().unwrap());
+        assert_eq!(config.api.base_url, "http://localhost:8080");
+        assert_eq!(config.api.max_body_bytes, 1024 * 1024);
         assert_eq!(
             config.database.pool.url,
             "postgres://postgres:postgres@localhost:5432/shortener"
         );
         assert_eq!(config.common.log_filter, "info");
-        assert!(!config.auth.anonymous_shorten);
-        assert_eq!(config.auth.key_cache_ttl, Duration::from_secs(10));
-        let limits = config.rate_limits.unwrap();
+        assert!(!config.api.auth.anonymous_shorten);
+        assert_eq!(config.api.auth.key_cache_ttl, Duration::from_secs(10));
+        let limits = config.api.rate_limits.unwrap();
         assert_eq!(limits.shorten.limit, 60);
         assert_eq!(limits.redirect.window, Duration::from_secs(60));
     }
@@ -333,7 +146,7 @@ mod tests {
     #[test]
     fn rate_limits_turn_off_from_the_environment() {
         let config = UrlApiConfig::load([], &env(&[("RATE_LIMITS_ENABLED", "false")])).unwrap();
-        assert!(config.rate_limits.is_none());
+        assert!(config.api.rate_limits.is_none());
     }
 
     #[test]
@@ -349,9 +162,9 @@ mod tests {
             ]),
         )
         .unwrap();
-        assert!(config.auth.anonymous_shorten);
-        assert_eq!(config.http_addr, "127.0.0.1:0".parse().unwrap());
-        assert_eq!(config.base_url, "https://sho.rt");
+        assert!(config.api.auth.anonymous_shorten);
+        assert_eq!(config.api.http_addr, "127.0.0.1:0".parse().unwrap());
+        assert_eq!(config.api.base_url, "https://sho.rt");
         assert_eq!(config.database.pool.url, "postgres://u:p@db:5432/x");
         assert_eq!(config.common.log_filter, "debug,sqlx=warn");
     }
@@ -444,6 +257,7 @@ mod tests {
         let config = with_blocklist("# phishing\nevil.example\n").unwrap();
         let refused = |url: &str| {
             config
+                .api
                 .url_policy
                 .check(&domain::LongUrl::parse(url).unwrap())
         };
