@@ -5,16 +5,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use adapter_geoip::MmdbGeoLocator;
 use adapter_kafka::{ClickConsumer, ConsumerConfig};
 use adapter_postgres::PgClickStore;
 use adapter_resilience::{Guard, Resilient};
 use adapter_telemetry::Probe;
-use application::ports::{GeoLocator, NoGeoLocator};
 use application::{IngestClicks, IngestService};
 
 use crate::config::AnalyticsConsumerConfig;
-use crate::{StartError, telemetry};
+use crate::{StartError, geo, telemetry};
 
 /// How long start-up waits for Kafka to confirm the topic exists before going on anyway.
 const TOPIC_TIMEOUT: Duration = Duration::from_secs(10);
@@ -33,16 +31,7 @@ impl AnalyticsConsumer {
     /// When the GeoIP database can't be loaded or a Kafka or database setting is unusable.
     pub async fn build(config: AnalyticsConsumerConfig) -> Result<Self, StartError> {
         let metrics = telemetry::install_metrics("analytics-consumer")?;
-        let geo: Box<dyn GeoLocator> = match &config.geoip_database {
-            Some(path) => Box::new(
-                MmdbGeoLocator::open(path)
-                    .map_err(|e| StartError(format!("GEOIP_DATABASE: {e}")))?,
-            ),
-            None => {
-                tracing::warn!("no GeoIP database configured: every click's country is XX");
-                Box::new(NoGeoLocator)
-            }
-        };
+        let geo = geo::locator(config.geoip_database.as_deref())?;
         let db = adapter_postgres::connect(&config.database.pool)
             .await
             .map_err(|e| StartError(format!("DATABASE_URL: {e}")))?;

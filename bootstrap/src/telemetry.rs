@@ -53,6 +53,14 @@ pub(crate) fn database_probe(db: DatabaseConnection) -> Probe {
     })
 }
 
+/// The embedded data file takes a statement.
+pub(crate) fn sqlite_probe(db: adapter_sqlite::SqliteDb) -> Probe {
+    Probe::new("database", move || {
+        let db = db.clone();
+        async move { db.ping().await }
+    })
+}
+
 /// The service's own listener accepts connections.
 pub(crate) fn listener_probe(addr: SocketAddr) -> Probe {
     let target = if addr.ip().is_unspecified() {

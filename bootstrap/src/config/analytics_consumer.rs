@@ -3,8 +3,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::sections::{CommonConfig, CommonFile, DatabaseConfig, DatabaseFile, KafkaConfig};
-use super::{ConfigError, Env, Setting, millis, parse_file, positive, read_file};
+use super::sections::{
+    CommonConfig, CommonFile, DatabaseConfig, DatabaseFile, GeoIpFile, KafkaConfig,
+};
+use super::{ConfigError, Env, millis, parse_file, positive, read_file};
 
 const BUILT_IN: &str = include_str!("../../etc/analytics-consumer.yaml");
 
@@ -49,12 +51,6 @@ struct KafkaFile {
     stall_timeout_ms: u64,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct GeoIpFile {
-    database: String,
-}
-
 impl AnalyticsConsumerConfig {
     /// Reads `--config` (or the built-in defaults) and applies the environment.
     ///
@@ -90,14 +86,7 @@ impl AnalyticsConsumerConfig {
                 "must not be the topic the clicks are read from",
             ));
         }
-        let geoip = Setting::new(env, "GEOIP_DATABASE", "geoip.database", file.geoip.database);
-        let geoip_database = if geoip.value.is_empty() {
-            None
-        } else if std::path::Path::new(&geoip.value).is_file() {
-            Some(PathBuf::from(&geoip.value))
-        } else {
-            return Err(geoip.error(format!("no file at '{}'", geoip.value)));
-        };
+        let geoip_database = file.geoip.load(env)?;
         Ok(Self {
             kafka: KafkaConfig::load(env, file.kafka.brokers, file.kafka.topic)?,
             group_id: file.kafka.group_id,

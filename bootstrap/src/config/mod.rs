@@ -5,6 +5,7 @@ mod analytics_consumer;
 mod analytics_rpc;
 mod link_api;
 mod sections;
+mod shortener;
 mod url_api;
 
 use std::fmt;
@@ -17,6 +18,7 @@ pub use analytics_consumer::AnalyticsConsumerConfig;
 pub use analytics_rpc::AnalyticsRpcConfig;
 pub use link_api::{AuthConfig, LinkApiConfig};
 pub use sections::{CommonConfig, DatabaseConfig, GuardsConfig, KafkaConfig};
+pub use shortener::{DATA_FILE, ShortenerConfig, StorageConfig};
 pub use url_api::UrlApiConfig;
 
 /// A setting that can't be used: where it came from and what is wrong with it.

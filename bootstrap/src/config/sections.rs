@@ -1,5 +1,6 @@
 //! Parts of the configuration that several binaries share, each validated the same way.
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use adapter_postgres::PgConfig;
@@ -165,4 +166,24 @@ fn log_filter(env: &impl Env, file_value: String) -> Result<String, ConfigError>
     tracing_subscriber::EnvFilter::try_new(&setting.value)
         .map_err(|e| setting.error(format!("'{}' is not a log filter ({e})", setting.value)))?;
     Ok(setting.value)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct GeoIpFile {
+    database: String,
+}
+
+impl GeoIpFile {
+    /// The country database's path (`GEOIP_DATABASE`); `None` when none is configured.
+    pub(super) fn load(self, env: &impl Env) -> Result<Option<PathBuf>, ConfigError> {
+        let geoip = Setting::new(env, "GEOIP_DATABASE", "geoip.database", self.database);
+        if geoip.value.is_empty() {
+            Ok(None)
+        } else if Path::new(&geoip.value).is_file() {
+            Ok(Some(PathBuf::from(&geoip.value)))
+        } else {
+            Err(geoip.error(format!("no file at '{}'", geoip.value)))
+        }
+    }
 }

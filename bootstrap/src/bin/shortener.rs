@@ -1,0 +1,92 @@
+//! shortener: the whole URL shortener in one process, on one SQLite file (see
+//! [`bootstrap::shortener`]). `shortener admin keys create|list|revoke` manages its API keys.
+
+use std::process::ExitCode;
+
+use adapter_sqlite::SqliteKeyStore;
+use application::ports::{RandomKeys, SystemClock};
+use bootstrap::admin::{Command, USAGE};
+use bootstrap::config::{ProcessEnv, ShortenerConfig};
+use bootstrap::main_support::{BAD_CONFIG, configure, started};
+use bootstrap::shortener::{Shortener, open_data};
+use bootstrap::shutdown;
+
+fn main() -> ExitCode {
+    // As in url-api: HTTP on async-std; sqlx's pool, the dev server and the OTLP exporter on
+    // one tokio worker that async-std's executor adopts.
+    let tokio = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("shortener: cannot start the tokio runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let _tokio = tokio.enter();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.split_first() {
+        Some((first, rest)) if first == "admin" => async_std::task::block_on(admin(rest)),
+        _ => async_std::task::block_on(serve()),
+    }
+}
+
+async fn serve() -> ExitCode {
+    let (config, _telemetry) = match configure("shortener", ShortenerConfig::load, |c| &c.common) {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
+    let shortener = match started("shortener", Shortener::build(config).await) {
+        Ok(shortener) => shortener,
+        Err(code) => return code,
+    };
+    shortener.run_until(shutdown::terminated()).await;
+    ExitCode::SUCCESS
+}
+
+/// The `admin` binary's commands, on the data file in `DATA_DIR`.
+async fn admin(args: &[String]) -> ExitCode {
+    let command = match Command::parse(args) {
+        Ok(command) => command,
+        Err(problem) => {
+            eprintln!(
+                "shortener admin: {problem}\n{}",
+                USAGE.replace("admin ", "shortener admin ")
+            );
+            return ExitCode::from(BAD_CONFIG);
+        }
+    };
+    let storage = match ShortenerConfig::storage_only(&ProcessEnv) {
+        Ok(storage) => storage,
+        Err(e) => {
+            eprintln!("shortener admin: {e}");
+            return ExitCode::from(BAD_CONFIG);
+        }
+    };
+    let db = match open_data(&storage).await {
+        Ok(db) => db,
+        Err(e) => {
+            eprintln!("shortener admin: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let keys = SqliteKeyStore::new(db.clone());
+    let done = bootstrap::admin::run(
+        command,
+        &keys,
+        &RandomKeys,
+        &SystemClock,
+        &mut std::io::stdout(),
+    )
+    .await;
+    db.close().await;
+    match done {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("shortener admin: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
