@@ -11,7 +11,8 @@ use integration_tests::postgres::TestDatabase;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
-use crate::url_api_app::{TestApp, client_with, make_key};
+use crate::url_api_app::{Composition, TestApp, client_with, make_key};
+use rstest::rstest;
 
 async fn shorten(client: &Client, app: &TestApp, url: &str) -> reqwest::Response {
     client
@@ -53,10 +54,12 @@ async fn assert_401(res: reqwest::Response, challenge: &str) -> Value {
     res.json().await.unwrap()
 }
 
+#[rstest]
 #[async_std::test]
-async fn every_management_route_needs_a_key_and_redirects_need_none() {
-    let db = TestDatabase::create().await;
-    let app = TestApp::spawn(&db.url).await;
+async fn every_management_route_needs_a_key_and_redirects_need_none(
+    #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+) {
+    let app = TestApp::start(composition).await;
     let code = code_made_by(&app.client, &app, "https://example.com/kept").await;
     let anonymous = &app.anonymous;
 
@@ -94,10 +97,12 @@ async fn every_management_route_needs_a_key_and_redirects_need_none() {
     app.stop().await;
 }
 
+#[rstest]
 #[async_std::test]
-async fn a_wrong_or_malformed_key_is_refused_with_the_reason() {
-    let db = TestDatabase::create().await;
-    let app = TestApp::spawn(&db.url).await;
+async fn a_wrong_or_malformed_key_is_refused_with_the_reason(
+    #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+) {
+    let app = TestApp::start(composition).await;
     let never_made = ApiKey::from_secret([42; 32]);
 
     for (header, value, detail) in [
@@ -176,10 +181,12 @@ async fn keys_named(keys: &PgKeyStore, name: &str) -> domain::KeyId {
         .id
 }
 
+#[rstest]
 #[async_std::test]
-async fn a_member_sees_and_deletes_only_its_own_links_and_an_admin_all() {
-    let db = TestDatabase::create().await;
-    let app = TestApp::spawn(&db.url).await;
+async fn a_member_sees_and_deletes_only_its_own_links_and_an_admin_all(
+    #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+) {
+    let app = TestApp::start(composition).await;
     let alice = app.client_as(Role::Member).await;
     let bob = app.client_as(Role::Member).await;
     let admin = &app.client;
@@ -233,10 +240,12 @@ async fn a_member_sees_and_deletes_only_its_own_links_and_an_admin_all() {
     app.stop().await;
 }
 
+#[rstest]
 #[async_std::test]
-async fn anonymous_shortening_when_allowed_makes_links_only_admins_manage() {
-    let db = TestDatabase::create().await;
-    let app = TestApp::spawn_with(&db.url, |config| config.api.auth.anonymous_shorten = true).await;
+async fn anonymous_shortening_when_allowed_makes_links_only_admins_manage(
+    #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+) {
+    let app = TestApp::start_with(composition, |config| config.auth.anonymous_shorten = true).await;
     let member = app.client_as(Role::Member).await;
 
     let code = code_made_by(&app.anonymous, &app, "https://example.com/anonymous").await;

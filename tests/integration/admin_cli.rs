@@ -1,5 +1,5 @@
-//! The `admin` binary's three commands against a real PostgreSQL, and what its keys open on a
-//! real url-api.
+//! The key tool's three commands (`admin` on a real PostgreSQL, `shortener admin` on the
+//! embedded file), and what its keys open on the API they serve.
 
 use std::process::{Command, Output};
 
@@ -7,7 +7,9 @@ use integration_tests::postgres::TestDatabase;
 use integration_tests::process::binary_path;
 use reqwest::StatusCode;
 
-use crate::url_api_app::TestApp;
+use rstest::rstest;
+
+use crate::url_api_app::{Composition, TestApp};
 
 fn admin(database_url: &str, args: &[&str]) -> Output {
     Command::new(binary_path("admin"))
@@ -26,25 +28,24 @@ fn stdout(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).unwrap()
 }
 
+#[rstest]
 #[async_std::test]
-async fn keys_made_listed_and_revoked_with_admin_open_and_close_the_api() {
-    let db = TestDatabase::create().await;
-    let app = TestApp::spawn_with(&db.url, |config| {
-        config.api.auth.key_cache_ttl = std::time::Duration::from_millis(1);
+async fn keys_made_listed_and_revoked_with_admin_open_and_close_the_api(
+    #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+) {
+    let app = TestApp::start_with(composition, |config| {
+        config.auth.key_cache_ttl = std::time::Duration::from_millis(1);
     })
     .await;
 
-    let created = stdout(&admin(
-        &db.url,
-        &[
-            "keys",
-            "create",
-            "--name",
-            "release bot",
-            "--role",
-            "member",
-        ],
-    ));
+    let created = stdout(&app.admin(&[
+        "keys",
+        "create",
+        "--name",
+        "release bot",
+        "--role",
+        "member",
+    ]));
     let key = created.lines().last().unwrap().to_owned();
     assert!(key.starts_with("sk_") && key.len() == 46, "{created}");
     let with_key = || {
@@ -55,7 +56,7 @@ async fn keys_made_listed_and_revoked_with_admin_open_and_close_the_api() {
     };
     assert_eq!(with_key().await.unwrap().status(), StatusCode::OK);
 
-    let listed = stdout(&admin(&db.url, &["keys", "list"]));
+    let listed = stdout(&app.admin(&["keys", "list"]));
     let row = listed
         .lines()
         .find(|line| line.contains("release bot"))
@@ -65,7 +66,7 @@ async fn keys_made_listed_and_revoked_with_admin_open_and_close_the_api() {
     assert!(!listed.contains(&key), "the list shows a secret");
     let id = row.split_whitespace().next().unwrap().to_owned();
 
-    let revoked = stdout(&admin(&db.url, &["keys", "revoke", &id]));
+    let revoked = stdout(&app.admin(&["keys", "revoke", &id]));
     assert!(revoked.starts_with(&format!("revoked key {id} \"release bot\" at ")));
     // The cache remembers keys for a millisecond here: the next request sees the revocation.
     async_std::task::sleep(std::time::Duration::from_millis(20)).await;

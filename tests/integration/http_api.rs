@@ -1,10 +1,10 @@
 //! The whole HTTP API: url-api started as its binary starts it, over a real PostgreSQL.
 
-use integration_tests::postgres::TestDatabase;
 use reqwest::StatusCode;
+use rstest::rstest;
 use serde_json::{Value, json};
 
-use crate::url_api_app::{BASE_URL, TestApp};
+use crate::url_api_app::{BASE_URL, Composition, TestApp};
 
 async fn problem(res: reqwest::Response) -> Value {
     assert_eq!(
@@ -15,10 +15,12 @@ async fn problem(res: reqwest::Response) -> Value {
     res.json().await.unwrap()
 }
 
+#[rstest]
 #[async_std::test]
-async fn shorten_then_follow_the_link() {
-    let db = TestDatabase::create().await;
-    let app = TestApp::spawn(&db.url).await;
+async fn shorten_then_follow_the_link(
+    #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+) {
+    let app = TestApp::start(composition).await;
 
     let res = app
         .client
@@ -53,10 +55,12 @@ async fn shorten_then_follow_the_link() {
     app.stop().await;
 }
 
+#[rstest]
 #[async_std::test]
-async fn bad_urls_get_400_with_the_reason() {
-    let db = TestDatabase::create().await;
-    let app = TestApp::spawn(&db.url).await;
+async fn bad_urls_get_400_with_the_reason(
+    #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+) {
+    let app = TestApp::start(composition).await;
 
     for (input, reason) in [
         (
@@ -99,10 +103,12 @@ async fn bad_urls_get_400_with_the_reason() {
     app.stop().await;
 }
 
+#[rstest]
 #[async_std::test]
-async fn bad_json_gets_400_naming_the_problem() {
-    let db = TestDatabase::create().await;
-    let app = TestApp::spawn(&db.url).await;
+async fn bad_json_gets_400_naming_the_problem(
+    #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+) {
+    let app = TestApp::start(composition).await;
 
     for (body, detail) in [
         (
@@ -128,10 +134,12 @@ async fn bad_json_gets_400_naming_the_problem() {
     app.stop().await;
 }
 
+#[rstest]
 #[async_std::test]
-async fn a_3_mb_body_gets_413() {
-    let db = TestDatabase::create().await;
-    let app = TestApp::spawn(&db.url).await;
+async fn a_3_mb_body_gets_413(
+    #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+) {
+    let app = TestApp::start(composition).await;
     let url = format!("https://example.com/{}", "a".repeat(3 * 1024 * 1024));
 
     let res = app
@@ -164,10 +172,12 @@ async fn a_malformed_code_is_404_without_touching_the_database() {
     app.stop().await;
 }
 
+#[rstest]
 #[async_std::test]
-async fn an_unknown_code_is_404() {
-    let db = TestDatabase::create().await;
-    let app = TestApp::spawn(&db.url).await;
+async fn an_unknown_code_is_404(
+    #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+) {
+    let app = TestApp::start(composition).await;
 
     let res = app.client.get(app.url("/abcdefgh")).send().await.unwrap();
 
@@ -175,10 +185,12 @@ async fn an_unknown_code_is_404() {
     app.stop().await;
 }
 
+#[rstest]
 #[async_std::test]
-async fn a_deleted_link_is_gone() {
-    let db = TestDatabase::create().await;
-    let app = TestApp::spawn(&db.url).await;
+async fn a_deleted_link_is_gone(
+    #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+) {
+    let app = TestApp::start(composition).await;
     let code = app.shorten("https://example.com/").await["short_code"]
         .as_str()
         .unwrap()
@@ -202,10 +214,11 @@ async fn a_deleted_link_is_gone() {
     app.stop().await;
 }
 
+/// Only the stack has an analytics service to be absent; the embedded shortener counts in
+/// process (embedded.rs).
 #[async_std::test]
 async fn detail_shows_the_link_with_null_clicks_while_analytics_is_absent() {
-    let db = TestDatabase::create().await;
-    let app = TestApp::spawn(&db.url).await;
+    let app = TestApp::start(Composition::Stack).await;
     let code = app.shorten("https://example.com/d").await["short_code"]
         .as_str()
         .unwrap()
@@ -231,10 +244,12 @@ async fn detail_shows_the_link_with_null_clicks_while_analytics_is_absent() {
     app.stop().await;
 }
 
+#[rstest]
 #[async_std::test]
-async fn list_pages_sorts_and_searches() {
-    let db = TestDatabase::create().await;
-    let app = TestApp::spawn(&db.url).await;
+async fn list_pages_sorts_and_searches(
+    #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+) {
+    let app = TestApp::start(composition).await;
     for url in [
         "https://c.example/",
         "https://a.example/50%25_off",
@@ -291,10 +306,12 @@ async fn list_pages_sorts_and_searches() {
     app.stop().await;
 }
 
+#[rstest]
 #[async_std::test]
-async fn stopping_refuses_new_connections() {
-    let db = TestDatabase::create().await;
-    let app = TestApp::spawn(&db.url).await;
+async fn stopping_refuses_new_connections(
+    #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+) {
+    let app = TestApp::start(composition).await;
     let addr = app.addr;
     let client = app.client.clone();
 
@@ -318,15 +335,17 @@ async fn hold_a_slot(addr: std::net::SocketAddr) -> async_std::net::TcpStream {
     held
 }
 
+#[rstest]
 #[async_std::test]
-async fn over_max_conns_the_next_request_gets_503_at_once() {
+async fn over_max_conns_the_next_request_gets_503_at_once(
+    #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+) {
     use async_std::io::{ReadExt, WriteExt};
 
-    let db = TestDatabase::create().await;
-    let app = TestApp::spawn_with(&db.url, |config| {
-        config.api.max_conns = 1;
+    let app = TestApp::start_with(composition, |config| {
+        config.max_conns = 1;
         // The held request must outlive the probing below, however slow a busy machine makes it.
-        config.api.guards.timeout = std::time::Duration::from_secs(600);
+        config.guards.timeout = std::time::Duration::from_secs(600);
     })
     .await;
     // Hold the only slot with a request whose body is still coming, then ask until a request
@@ -376,10 +395,12 @@ async fn raw(addr: std::net::SocketAddr, request: &str) -> String {
     response
 }
 
+#[rstest]
 #[async_std::test]
-async fn a_body_without_a_content_type_gets_415_saying_what_to_send() {
-    let db = TestDatabase::create().await;
-    let app = TestApp::spawn(&db.url).await;
+async fn a_body_without_a_content_type_gets_415_saying_what_to_send(
+    #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+) {
+    let app = TestApp::start(composition).await;
     let body = r#"{"original_url":"https://example.com/"}"#;
 
     let response = raw(
@@ -434,12 +455,14 @@ async fn one_response(stream: &mut async_std::net::TcpStream) -> Option<(String,
         .flatten()
 }
 
+#[rstest]
 #[async_std::test]
-async fn a_body_the_route_never_reads_does_not_hang_the_next_request_on_its_connection() {
+async fn a_body_the_route_never_reads_does_not_hang_the_next_request_on_its_connection(
+    #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+) {
     use async_std::io::WriteExt;
 
-    let db = TestDatabase::create().await;
-    let app = TestApp::spawn(&db.url).await;
+    let app = TestApp::start(composition).await;
     let body = br#"{"original_url":"https://example.com/"}"#;
     // Head and body in two writes, as most clients send them, to a route that doesn't take the
     // method; then at once the next request on the same connection. Before this was fixed, about

@@ -6,9 +6,9 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use adapter_http::ClientTimeouts;
-use integration_tests::postgres::TestDatabase;
+use rstest::rstest;
 
-use crate::url_api_app::TestApp;
+use crate::url_api_app::{Composition, TestApp};
 
 /// Far longer than any timeout under test: a read that waits this long means the server kept
 /// the connection open (a generous bound, not a measurement).
@@ -93,10 +93,12 @@ fn statuses(bytes: &[u8]) -> Vec<String> {
         .collect()
 }
 
+#[rstest]
 #[async_std::test]
-async fn http_1_0_clients_shorten_list_and_follow() {
-    let db = TestDatabase::create().await;
-    let app = TestApp::spawn(&db.url).await;
+async fn http_1_0_clients_shorten_list_and_follow(
+    #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+) {
+    let app = TestApp::start(composition).await;
     let body = r#"{"original_url":"https://example.com/via-http-1.0"}"#;
 
     let shorten = format!(
@@ -141,10 +143,12 @@ async fn http_1_0_clients_shorten_list_and_follow() {
     app.stop().await;
 }
 
+#[rstest]
 #[async_std::test]
-async fn pipelined_requests_get_their_responses_in_order() {
-    let db = TestDatabase::create().await;
-    let app = TestApp::spawn(&db.url).await;
+async fn pipelined_requests_get_their_responses_in_order(
+    #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+) {
+    let app = TestApp::start(composition).await;
     let code = app.shorten("https://example.com/piped").await["short_code"]
         .as_str()
         .unwrap()
@@ -170,10 +174,12 @@ async fn pipelined_requests_get_their_responses_in_order() {
     app.stop().await;
 }
 
+#[rstest]
 #[async_std::test]
-async fn malformed_requests_get_a_4xx_response() {
-    let db = TestDatabase::create().await;
-    let app = TestApp::spawn(&db.url).await;
+async fn malformed_requests_get_a_4xx_response(
+    #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+) {
+    let app = TestApp::start(composition).await;
     let big_header = format!(
         "GET /api/v1/links HTTP/1.1\r\nHost: sho.rt\r\nX-Big: {}\r\n\r\n",
         "a".repeat(64 * 1024)
@@ -237,10 +243,12 @@ async fn malformed_requests_get_a_4xx_response() {
 /// `Content-Length` with `Transfer-Encoding` is how requests are smuggled past a proxy: the body
 /// is read by `Transfer-Encoding` alone, and the connection is closed after the one response
 /// (RFC 9112 §6.1), so the bytes after the chunked body are never taken for a request.
+#[rstest]
 #[async_std::test]
-async fn content_length_with_transfer_encoding_smuggles_nothing() {
-    let db = TestDatabase::create().await;
-    let app = TestApp::spawn(&db.url).await;
+async fn content_length_with_transfer_encoding_smuggles_nothing(
+    #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+) {
+    let app = TestApp::start(composition).await;
     let smuggled = "GET /api/v1/links HTTP/1.1\r\nHost: sho.rt\r\n\r\n";
     let request = format!(
         "POST /api/v1/urls HTTP/1.1\r\nHost: sho.rt\r\n{}Content-Type: application/json\r\n\
@@ -263,16 +271,18 @@ async fn content_length_with_transfer_encoding_smuggles_nothing() {
     app.stop().await;
 }
 
-async fn app_with(db: &TestDatabase, timeouts: ClientTimeouts) -> TestApp {
-    TestApp::spawn_with(&db.url, |config| config.api.client_timeouts = timeouts).await
+async fn app_with(composition: Composition, timeouts: ClientTimeouts) -> TestApp {
+    TestApp::start_with(composition, |config| config.client_timeouts = timeouts).await
 }
 
+#[rstest]
 #[async_std::test]
-async fn a_client_that_stops_mid_header_is_cut_off_at_the_header_timeout() {
-    let db = TestDatabase::create().await;
+async fn a_client_that_stops_mid_header_is_cut_off_at_the_header_timeout(
+    #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+) {
     // The idle timeout is longer than this test waits: only the header timeout can close it.
     let app = app_with(
-        &db,
+        composition,
         ClientTimeouts {
             header: Duration::from_millis(300),
             idle: GIVE_UP * 4,
@@ -291,12 +301,14 @@ async fn a_client_that_stops_mid_header_is_cut_off_at_the_header_timeout() {
     app.stop().await;
 }
 
+#[rstest]
 #[async_std::test]
-async fn an_idle_keep_alive_connection_is_closed_at_the_idle_timeout() {
-    let db = TestDatabase::create().await;
+async fn an_idle_keep_alive_connection_is_closed_at_the_idle_timeout(
+    #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+) {
     // The header timeout is longer than this test waits: only the idle timeout can close it.
     let app = app_with(
-        &db,
+        composition,
         ClientTimeouts {
             header: GIVE_UP * 4,
             idle: Duration::from_millis(300),

@@ -12,6 +12,7 @@ mod access_control;
 mod admin_cli;
 mod behind_nginx;
 mod click_pipeline;
+mod embedded;
 mod end_to_end;
 mod faults;
 mod geoip_lookup;

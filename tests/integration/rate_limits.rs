@@ -6,11 +6,11 @@ use std::time::Duration;
 use adapter_ratelimit::LimitSettings;
 use application::ports::Quota;
 use domain::{ApiKey, Role};
-use integration_tests::postgres::TestDatabase;
 use reqwest::StatusCode;
+use rstest::rstest;
 use serde_json::{Value, json};
 
-use crate::url_api_app::TestApp;
+use crate::url_api_app::{Composition, TestApp};
 
 fn per_minute(limit: u32) -> Quota {
     Quota {
@@ -19,9 +19,9 @@ fn per_minute(limit: u32) -> Quota {
     }
 }
 
-async fn app(db: &TestDatabase) -> TestApp {
-    TestApp::spawn_with(&db.url, |config| {
-        config.api.rate_limits = Some(LimitSettings {
+async fn app(composition: Composition) -> TestApp {
+    TestApp::start_with(composition, |config| {
+        config.rate_limits = Some(LimitSettings {
             shorten: per_minute(3),
             manage: per_minute(5),
             redirect: per_minute(4),
@@ -31,10 +31,12 @@ async fn app(db: &TestDatabase) -> TestApp {
     .await
 }
 
+#[rstest]
 #[async_std::test]
-async fn a_burst_over_the_budget_gets_429_with_when_to_retry() {
-    let db = TestDatabase::create().await;
-    let app = app(&db).await;
+async fn a_burst_over_the_budget_gets_429_with_when_to_retry(
+    #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+) {
+    let app = app(composition).await;
     let shorten = |client: &reqwest::Client| {
         client
             .post(app.url("/api/v1/urls"))
@@ -86,10 +88,12 @@ async fn a_burst_over_the_budget_gets_429_with_when_to_retry() {
     app.stop().await;
 }
 
+#[rstest]
 #[async_std::test]
-async fn redirects_are_limited_by_address_and_so_are_guessed_keys() {
-    let db = TestDatabase::create().await;
-    let app = app(&db).await;
+async fn redirects_are_limited_by_address_and_so_are_guessed_keys(
+    #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+) {
+    let app = app(composition).await;
     let code = app.shorten("https://example.com/popular").await["short_code"]
         .as_str()
         .unwrap()
