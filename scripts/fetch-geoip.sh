@@ -5,8 +5,11 @@
 #   scripts/fetch-geoip.sh [DIR]    DIR defaults to ${GEOIP_CACHE:-$HOME/.cache/shortener/geoip}
 #
 # Source: @ip-location-db/geo-whois-asn-country-mmdb (data CC BY 4.0 by the NRO; see the
-# package's README and NRO_LICENSE, kept beside the database).
+# package's README and NRO_LICENSE, kept beside the database). npm is Debian's, installed when
+# missing.
 set -euo pipefail
+# shellcheck source=scripts/lib/need.sh
+. "$(dirname "$0")/lib/need.sh"
 
 package="@ip-location-db/geo-whois-asn-country-mmdb"
 version="2.3.2026061719"
@@ -14,6 +17,7 @@ dir=$(realpath -m "${1:-${GEOIP_CACHE:-$HOME/.cache/shortener/geoip}}")
 db="$dir/$version/geo-whois-asn-country.mmdb"
 
 if [ ! -s "$db" ]; then
+    need npm npm
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' EXIT
     (cd "$tmp" && npm pack --silent "$package@$version" >/dev/null)

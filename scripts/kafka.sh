@@ -8,11 +8,13 @@
 #   scripts/kafka.sh jars                 fetch the jars if needed and print their folder
 #
 # DIR defaults to /var/tmp/shortener-kafka-$USER, PORT to 9092 (the controller takes PORT+1).
-# Jars are cached in ${KAFKA_CACHE:-$HOME/.cache/shortener/kafka}; Java 17 and Maven must be on
-# PATH (both are on Debian 12 development machines here).
+# Jars are cached in ${KAFKA_CACHE:-$HOME/.cache/shortener/kafka}. Java 17 and Maven are
+# Debian's, installed when missing.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=scripts/lib/need.sh
+. "$here/lib/need.sh"
 cmd=${1:-}
 dir=$(realpath -m "${2:-/var/tmp/shortener-kafka-$(id -un)}")
 port=${3:-9092}
@@ -22,6 +24,7 @@ libs="$cache/$version"
 
 fetch_jars() {
     [ -f "$libs/.complete" ] && return
+    need mvn maven
     echo "kafka.sh: fetching Apache Kafka $version from Maven Central" >&2
     rm -rf "$libs"
     mvn -q -B -f "$here/kafka/pom.xml" dependency:copy-dependencies \
@@ -30,6 +33,7 @@ fetch_jars() {
 }
 
 kafka_java() {
+    need java openjdk-17-jre-headless
     java -Xms256m -Xmx512m -Dlog4j2.configurationFile="$dir/log4j2.properties" \
         -cp "$libs/*" "$@"
 }
