@@ -2,12 +2,16 @@
 //! applied. The database comes from `DATABASE_URL`.
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use migrations::Migrator;
 use sea_orm_migration::MigratorTrait;
+use sea_orm_migration::sea_orm::sqlx::{Connection, PgConnection};
 use sea_orm_migration::sea_orm::{ConnectOptions, Database};
 
 const DEFAULT_DATABASE_URL: &str = "postgres://postgres:postgres@localhost:5432/shortener";
+/// How long the server may take to answer before `migrate` gives up on it.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const USAGE: &str = "usage: migrate up|status   (database from DATABASE_URL)";
 
 #[tokio::main(flavor = "current_thread")]
@@ -30,9 +34,24 @@ async fn run() -> Result<(), String> {
     let database_url =
         std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_owned());
     let shown = redacted(&database_url)?;
-    let db = Database::connect(ConnectOptions::new(database_url))
+    let unreachable =
+        |e: &dyn std::fmt::Display| format!("DATABASE_URL: cannot connect to {shown}: {e}");
+    // A pool retries a refused connection until its timeout (30 s), silent, and then says only
+    // that it timed out: one plain connection first says at once why the server can't be had.
+    match tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect(&database_url)).await {
+        Ok(Ok(probe)) => {
+            let _ = probe.close().await;
+        }
+        Ok(Err(e)) => return Err(unreachable(&e)),
+        Err(_) => return Err(unreachable(&format!("no answer in {CONNECT_TIMEOUT:?}"))),
+    }
+    let mut options = ConnectOptions::new(database_url);
+    options
+        .connect_timeout(CONNECT_TIMEOUT)
+        .acquire_timeout(CONNECT_TIMEOUT);
+    let db = Database::connect(options)
         .await
-        .map_err(|e| format!("DATABASE_URL: cannot connect to {shown}: {e}"))?;
+        .map_err(|e| unreachable(&e))?;
     match command {
         "up" => {
             Migrator::up(&db, None)

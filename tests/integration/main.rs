@@ -20,6 +20,7 @@ mod grpc_api;
 mod hostile_input;
 mod http_api;
 mod http_conformance;
+mod migrate_cli;
 mod observability;
 mod pg_url_repo;
 mod rate_limits;
