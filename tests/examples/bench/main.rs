@@ -20,6 +20,7 @@
 
 mod cgroup;
 mod cpu;
+mod embedded;
 mod grpc;
 mod limiter;
 mod limits;
@@ -85,6 +86,8 @@ impl Plan {
 
 const POOL_SIZE: u32 = 16; // url-api's database.max_connections
 const GRPC_TURNS: u32 = 5;
+/// The shortener's shipped `clicks.batch_size`.
+const EMBEDDED_BATCH: usize = 500;
 
 #[async_std::main]
 async fn main() {
@@ -446,6 +449,80 @@ async fn main() {
         "analytics-consumer (pipeline)".into(),
         mib(consumer.peak_rss_kib()),
     ));
+
+    step("the embedded shortener on a SQLite file; the stack stopped");
+    for service in [api, rpc, consumer] {
+        service.terminate();
+    }
+    let shortener = embedded::Embedded::start(plan.warm_links, plan.cold_links).await;
+    let accounts = cpu::Accounts::of(&[("shortener", shortener.service.pid())]);
+    let at = shortener.service.addr().to_owned();
+    let _prime = wrk::run(&at, &warm, plan.run);
+    let (embedded_warm, embedded_warm_cpu) = measured(&at, &warm, plan.run, &accounts);
+    rows.push(http_row(
+        "embedded: redirect, warm",
+        embedded_warm,
+        vec![
+            (
+                "bare hyper".into(),
+                embedded_warm.requests_per_s / hyper.requests_per_s,
+            ),
+            (
+                "the stack".into(),
+                embedded_warm.requests_per_s / redirect_warm.requests_per_s,
+            ),
+        ],
+        &format!(
+            "{} clicks dropped by a full queue so far; {embedded_warm_cpu}",
+            shortener.dropped_clicks().await
+        ),
+    ));
+    let (embedded_cold, embedded_cold_cpu) = measured(&at, &cold, plan.run, &accounts);
+    rows.push(http_row(
+        &format!("embedded: redirect, cold ({} links)", plan.cold_links),
+        embedded_cold,
+        vec![(
+            "the stack".into(),
+            embedded_cold.requests_per_s / redirect_cold.requests_per_s,
+        )],
+        &format!(
+            "{} clicks dropped by a full queue so far; {embedded_cold_cpu}",
+            shortener.dropped_clicks().await
+        ),
+    ));
+    let shortens = Load::Shortens {
+        key: shortener.key.clone(),
+    };
+    let (embedded_shorten, embedded_shorten_cpu) = measured(&at, &shortens, plan.run, &accounts);
+    rows.push(http_row(
+        "embedded: shorten",
+        embedded_shorten,
+        vec![(
+            "the stack".into(),
+            embedded_shorten.requests_per_s / shorten.requests_per_s,
+        )],
+        &embedded_shorten_cpu,
+    ));
+    rss.push(("shortener".into(), mib(shortener.service.peak_rss_kib())));
+    let embedded_ingest = shortener
+        .ingest_rate(plan.pipeline_events, EMBEDDED_BATCH)
+        .await;
+    let mut embedded_ingest_row = rate_row(
+        &format!(
+            "embedded: clicks into SQLite ({} events)",
+            plan.pipeline_events
+        ),
+        embedded_ingest,
+        "events/s",
+        &format!(
+            "ingest_clicks in batches of {EMBEDDED_BATCH} (clicks.batch_size) into a file of \
+             its own, in this process"
+        ),
+    );
+    embedded_ingest_row
+        .ratios
+        .push(("the stack's pipeline".into(), embedded_ingest / ingest));
+    rows.push(embedded_ingest_row);
 
     let report = Report {
         contained,
