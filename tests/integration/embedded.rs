@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use integration_tests::process::Service;
+use integration_tests::process::{Service, created_key, shortener_admin};
 use integration_tests::wait;
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -30,18 +30,10 @@ fn start(dir: &Path) -> Service {
 
 /// `shortener admin keys create`, as the README has users make their first key.
 fn make_key(dir: &Path) -> String {
-    let output = std::process::Command::new(integration_tests::process::binary_path("shortener"))
-        .args(["admin", "keys", "create", "--name", "me", "--role", "admin"])
-        .env("DATA_DIR", dir)
-        .output()
-        .expect("run shortener admin");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let stdout = String::from_utf8(output.stdout).expect("UTF-8");
-    stdout.lines().last().expect("the key").to_owned()
+    created_key(&shortener_admin(
+        dir,
+        &["keys", "create", "--name", "me", "--role", "admin"],
+    ))
 }
 
 async fn total_clicks(client: &reqwest::Client, service: &Service, code: &str) -> Value {
@@ -119,14 +111,7 @@ async fn clicks_are_counted_exactly_in_process_and_links_and_counts_survive_a_re
 #[async_std::test]
 async fn the_key_tool_on_the_embedded_file_speaks_as_admin_does() {
     let dir = tempfile::tempdir().expect("a temp directory");
-    let run = |args: &[&str]| {
-        std::process::Command::new(integration_tests::process::binary_path("shortener"))
-            .arg("admin")
-            .args(args)
-            .env("DATA_DIR", dir.path())
-            .output()
-            .expect("run shortener admin")
-    };
+    let run = |args: &[&str]| shortener_admin(dir.path(), args);
 
     let unknown = run(&["keys", "revoke", "999999"]);
     assert!(!unknown.status.success());

@@ -18,7 +18,7 @@ use bootstrap::shortener::Shortener;
 use bootstrap::url_api::UrlApi;
 use domain::{ApiKey, Role};
 use integration_tests::postgres::TestDatabase;
-use integration_tests::process::binary_path;
+use integration_tests::process::{binary_path, shortener_admin};
 use integration_tests::stores::sqlite_config;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 
@@ -199,21 +199,14 @@ impl TestApp {
     /// The operator's key tool on this app's store, run as an operator runs it: the `admin`
     /// binary on the database, or `shortener admin` on the data directory.
     pub(crate) fn admin(&self, args: &[&str]) -> Output {
-        let mut command = match &self.keys {
-            Keys::Postgres(url) => {
-                let mut command = Command::new(binary_path("admin"));
-                command.env("DATABASE_URL", url);
-                command
-            }
-            Keys::Sqlite(file) => {
-                let mut command = Command::new(binary_path("shortener"));
-                command
-                    .arg("admin")
-                    .env("DATA_DIR", file.parent().expect("the data directory"));
-                command
-            }
-        };
-        command.args(args).output().expect("run the key tool")
+        match &self.keys {
+            Keys::Postgres(url) => Command::new(binary_path("admin"))
+                .args(args)
+                .env("DATABASE_URL", url)
+                .output()
+                .expect("run admin"),
+            Keys::Sqlite(file) => shortener_admin(file.parent().expect("the data directory"), args),
+        }
     }
 
     /// A key made in the app's store as `admin keys create` makes one.

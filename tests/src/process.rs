@@ -150,3 +150,24 @@ pub fn peak_rss_kib(pid: u32) -> u64 {
         .and_then(|n| n.trim().trim_end_matches("kB").trim().parse().ok())
         .expect("a VmHWM: line")
 }
+
+/// `shortener admin ARGS` on the data directory `dir`, as an operator runs it.
+pub fn shortener_admin(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(binary_path("shortener"))
+        .arg("admin")
+        .args(args)
+        .env("DATA_DIR", dir)
+        .output()
+        .expect("run shortener admin")
+}
+
+/// The key a successful `keys create` printed alone on its last line.
+pub fn created_key(output: &std::process::Output) -> String {
+    assert!(
+        output.status.success(),
+        "keys create failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    stdout.lines().last().expect("the key").to_owned()
+}

@@ -7,29 +7,15 @@ use adapter_sqlite::SqliteKeyStore;
 use application::ports::{RandomKeys, SystemClock};
 use bootstrap::admin::{Command, USAGE};
 use bootstrap::config::{ProcessEnv, ShortenerConfig};
-use bootstrap::main_support::{BAD_CONFIG, configure, started};
+use bootstrap::main_support::{BAD_CONFIG, configure, on_async_std, started};
 use bootstrap::shortener::{Shortener, open_data};
 use bootstrap::shutdown;
 
 fn main() -> ExitCode {
-    // As in url-api: HTTP on async-std; sqlx's pool, the dev server and the OTLP exporter on
-    // one tokio worker that async-std's executor adopts.
-    let tokio = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("shortener: cannot start the tokio runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let _tokio = tokio.enter();
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.split_first() {
-        Some((first, rest)) if first == "admin" => async_std::task::block_on(admin(rest)),
-        _ => async_std::task::block_on(serve()),
+        Some((first, rest)) if first == "admin" => on_async_std("shortener", admin(rest)),
+        _ => on_async_std("shortener", serve()),
     }
 }
 

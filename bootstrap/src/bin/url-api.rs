@@ -3,28 +3,12 @@
 use std::process::ExitCode;
 
 use bootstrap::config::UrlApiConfig;
-use bootstrap::main_support::{configure, started};
+use bootstrap::main_support::{configure, on_async_std, started};
 use bootstrap::shutdown;
 use bootstrap::url_api::UrlApi;
 
 fn main() -> ExitCode {
-    // HTTP is served on async-std; sqlx, the dev server and the OTLP exporter run on tokio, and
-    // async-std's executor adopts the tokio runtime that is current when it starts. One tokio
-    // worker is enough for them and leaves the cores to the HTTP workers (with two, cold
-    // redirects measured about 5% slower and used 5-10% more CPU each, on two cores).
-    let tokio = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("url-api: cannot start the tokio runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let _tokio = tokio.enter();
-    async_std::task::block_on(serve())
+    on_async_std("url-api", serve())
 }
 
 async fn serve() -> ExitCode {

@@ -9,7 +9,7 @@ use application::{IngestClicks, IngestService};
 use chrono::Utc;
 use domain::{ClickEvent, ShortCode, Visit};
 use integration_tests::metrics::samples;
-use integration_tests::process::{Log, Service};
+use integration_tests::process::{Log, Service, created_key, shortener_admin};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection};
 
@@ -95,18 +95,8 @@ impl Embedded {
 
 /// `shortener admin keys create`, which also makes the file and its schema.
 fn admin(dir: &std::path::Path) -> String {
-    let output = std::process::Command::new(integration_tests::process::binary_path("shortener"))
-        .args([
-            "admin", "keys", "create", "--name", "bench", "--role", "admin",
-        ])
-        .env("DATA_DIR", dir)
-        .output()
-        .expect("run shortener admin");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let stdout = String::from_utf8(output.stdout).expect("UTF-8");
-    stdout.lines().last().expect("the key").to_owned()
+    created_key(&shortener_admin(
+        dir,
+        &["keys", "create", "--name", "bench", "--role", "admin"],
+    ))
 }

@@ -1,4 +1,4 @@
-//! The configuration loaders of the three binaries, on a YAML file and environment variables an
+//! The configuration loaders of the four servers (the stack's three and the embedded shortener), on a YAML file and environment variables an
 //! operator could write. The input is the file's text, then optionally a line `---env---` and
 //! `NAME=value` lines. Loading never panics, and a refusal is one line naming the setting, in
 //! which no URL shows its password, and which never shows `DATABASE_URL`'s password unless some
@@ -8,7 +8,9 @@
 
 use std::collections::HashMap;
 
-use bootstrap::config::{AnalyticsConsumerConfig, AnalyticsRpcConfig, ConfigError, UrlApiConfig};
+use bootstrap::config::{
+    AnalyticsConsumerConfig, AnalyticsRpcConfig, ConfigError, ShortenerConfig, UrlApiConfig,
+};
 use libfuzzer_sys::fuzz_target;
 
 /// Whether some `scheme://user:password@host` in `line` shows its password (masked is `***`).
@@ -59,4 +61,5 @@ fuzz_target!(|input: &str| {
     check(UrlApiConfig::parse("fuzz.yaml", yaml, &env).map(drop));
     check(AnalyticsRpcConfig::parse("fuzz.yaml", yaml, &env).map(drop));
     check(AnalyticsConsumerConfig::parse("fuzz.yaml", yaml, &env).map(drop));
+    check(ShortenerConfig::parse("fuzz.yaml", yaml, &env).map(drop));
 });
