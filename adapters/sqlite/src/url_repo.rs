@@ -47,9 +47,11 @@ impl UrlRepo for SqliteUrlRepo {
     }
 
     async fn find(&self, code: &ShortCode) -> Result<Option<Link>, RepoError> {
-        sqlx::query(AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM urls WHERE short_code = ?"
-        )))
+        // Written out, not formatted from COLUMNS: a cache miss on a redirect builds no string.
+        sqlx::query(
+            "SELECT short_code, original_url, created_at, owner_key_id FROM urls \
+             WHERE short_code = ?",
+        )
         .bind(code.as_str())
         .fetch_optional(&self.db.readers)
         .await
