@@ -49,3 +49,25 @@ impl GeoLocator for MmdbGeoLocator {
             .and_then(CountryCode::parse)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_file_is_named_in_the_error() {
+        let error =
+            MmdbGeoLocator::open(Path::new("/nonexistent/countries.mmdb")).expect_err("missing");
+        assert!(
+            error.starts_with("cannot load GeoIP database /nonexistent/countries.mmdb: "),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_file_that_is_not_an_mmdb_database_is_refused() {
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+        let error = MmdbGeoLocator::open(&manifest).expect_err("not mmdb");
+        assert!(error.contains("Cargo.toml"), "{error}");
+    }
+}

@@ -7,6 +7,8 @@
 mod click_store;
 mod database;
 mod error;
+#[cfg(test)]
+mod failure_tests;
 mod key_store;
 mod schema;
 mod stats_store;

@@ -109,3 +109,93 @@ async fn respond(
     }
     Ok(response)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::Probe;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    async fn serve(probes: Probes) -> SocketAddr {
+        let metrics = Metrics::install("dev-server-test", "0.0.0").expect("metrics");
+        let server = DevServer::bind("127.0.0.1:0".parse().expect("address"), metrics, probes)
+            .await
+            .expect("bind");
+        let addr = server.local_addr().expect("address");
+        server.spawn();
+        addr
+    }
+
+    /// The raw response, as a prober or Prometheus would read it.
+    async fn get(addr: SocketAddr, path: &str) -> String {
+        let mut stream = TcpStream::connect(addr).await.expect("connect");
+        let request = format!("GET {path} HTTP/1.1\r\nHost: dev\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.expect("send");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.expect("read");
+        response
+    }
+
+    #[tokio::test]
+    async fn metrics_are_prometheus_text_with_the_build_info() {
+        let addr = serve(Probes::default()).await;
+        let response = get(addr, "/metrics").await;
+        assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
+        assert!(
+            response.contains("content-type: text/plain; version=0.0.4\r\n"),
+            "{response}"
+        );
+        assert!(
+            response.contains(r#"build_info{service="dev-server-test",version="0.0.0"} 1"#),
+            "{response}"
+        );
+    }
+
+    #[tokio::test]
+    async fn healthz_is_ok_only_while_every_probe_is_ready() {
+        let ready = serve(Probes::new(vec![Probe::new("database", || async {
+            Ok(())
+        })]))
+        .await;
+        let response = get(ready, "/healthz").await;
+        assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
+        assert!(response.ends_with("\r\n\r\nOK"), "{response}");
+
+        let failing = serve(Probes::new(vec![
+            Probe::new("database", || async { Ok(()) }),
+            Probe::new("kafka", || async { Err("no brokers".to_owned()) }),
+        ]))
+        .await;
+        let response = get(failing, "/healthz").await;
+        assert!(
+            response.starts_with("HTTP/1.1 503 Service Unavailable\r\n"),
+            "{response}"
+        );
+        assert!(
+            response.ends_with("\r\n\r\nkafka: no brokers\n"),
+            "{response}"
+        );
+    }
+
+    #[tokio::test]
+    async fn other_paths_are_not_found() {
+        let addr = serve(Probes::default()).await;
+        let response = get(addr, "/admin").await;
+        assert!(
+            response.starts_with("HTTP/1.1 404 Not Found\r\n"),
+            "{response}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_taken_port_fails_at_bind() {
+        let metrics = Metrics::install("dev-server-test", "0.0.0").expect("metrics");
+        let taken = serve(Probes::default()).await;
+        assert!(
+            DevServer::bind(taken, metrics, Probes::default())
+                .await
+                .is_err()
+        );
+    }
+}

@@ -38,3 +38,23 @@ pub fn install_propagator() {
         Box::new(TraceContextPropagator::new()),
     ]));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn spans_are_made_without_an_exporter() {
+        let provider = install_tracing("traces-test", None).expect("provider");
+        assert!(provider.shutdown().is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_malformed_endpoint_is_refused_naming_the_setting() {
+        let error = install_tracing("traces-test", Some("not a uri")).expect_err("refused");
+        assert!(
+            error.starts_with("OTEL_EXPORTER_OTLP_ENDPOINT: "),
+            "{error}"
+        );
+    }
+}
