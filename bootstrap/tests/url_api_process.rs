@@ -16,6 +16,11 @@ fn url_api(vars: &[(&str, &str)]) -> Command {
         .envs(vars.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
+    // Under `scripts/test.sh --coverage` the binary is instrumented: its profile goes where the
+    // run collects them, not into the working directory.
+    if let Some(profile) = std::env::var_os("LLVM_PROFILE_FILE") {
+        command.env("LLVM_PROFILE_FILE", profile);
+    }
     command
 }
 
