@@ -6,8 +6,12 @@
 #   API_KEY=sk_... scripts/smoke.sh [HOST]
 #       HOST defaults to localhost (url-api :8080, dev ports :6470-6472, Prometheus :9090);
 #       API_KEY is a key of the stack (docker compose run --rm -T admin keys create ...).
+#   API_KEY=sk_... scripts/smoke.sh --embedded [HOST]
+#       the embedded shortener instead (:8080 and its dev port :6470; its clicks stay in process).
 set -euo pipefail
 
+embedded=""
+if [ "${1:-}" = --embedded ]; then embedded=1; shift; fi
 host=${1:-localhost}
 api="http://$host:8080"
 fail() { echo "smoke: FAILED: $*" >&2; exit 1; }
@@ -32,7 +36,8 @@ read -r status location < <(curl -sS -o /dev/null -w '%{http_code} %{redirect_ur
 [ "$status" = 302 ] && [ "$location" = "$target" ] || fail "GET /$code answered $status $location"
 echo "smoke: GET /$code -> 302 $location"
 
-# 3. The click travels url-api -> Kafka -> analytics-consumer -> PostgreSQL -> analytics-rpc.
+# 3. The click travels url-api -> Kafka -> analytics-consumer -> PostgreSQL -> analytics-rpc (or,
+#    embedded, through the in-process queue into SQLite).
 clicks=null
 for _ in $(seq 1 60); do
     clicks=$(curl -fsS -H "$auth" "$api/api/v1/links/$code" | json "['total_clicks']")
@@ -48,6 +53,11 @@ expect_series() {
     echo "smoke: :$1/metrics has $2"
 }
 expect_series 6470 'http_server_requests_code_total\{code="302",method="GET",path="/:code"\} [1-9]'
+if [ -n "$embedded" ]; then
+    expect_series 6470 'click_events_delivered_total(\{[^}]*\})? [1-9]'
+    echo "smoke: passed"
+    exit 0
+fi
 expect_series 6471 'rpc_server_requests_code_total\{code="0",method="/analytics.v1.Analytics/GetClickCount"\} [1-9]'
 expect_series 6472 'click_consumer_events_stored_total(\{[^}]*\})? [1-9]'
 
