@@ -18,7 +18,7 @@ pub struct MmdbGeoLocator {
 impl fmt::Debug for MmdbGeoLocator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MmdbGeoLocator")
-            .field("database_type", &self.reader.metadata.database_type)
+            .field("database_type", &self.reader.metadata().database_type)
             .finish()
     }
 }
