@@ -1,6 +1,6 @@
 use std::fmt;
 
-use rand::{CryptoRng, Rng};
+use rand::{CryptoRng, RngExt};
 
 const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 

@@ -1,5 +1,5 @@
 use domain::ApiKey;
-use rand::RngCore;
+use rand::Rng;
 
 /// Draws new API keys, injected so that tests can fix them.
 #[cfg_attr(any(test, feature = "testing"), mockall::automock)]
