@@ -6,34 +6,32 @@
 # minutes the first time, most of it the musl build; run it on an otherwise idle machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. scripts/lib/need.sh
-need musl-gcc musl-tools
-need wrk wrk
-rustup target list --installed | grep -q x86_64-unknown-linux-musl \
-    || rustup target add x86_64-unknown-linux-musl
+stripped=target/musl-vs-glibc
 
-cargo build -q --release --locked -p migrations -p bootstrap --bin migrate --bin admin --bin url-api
-CC_x86_64_unknown_linux_musl=musl-gcc \
-    cargo build -q --release --locked --target x86_64-unknown-linux-musl -p bootstrap --bin url-api
-glibc=target/release/url-api
-musl=target/x86_64-unknown-linux-musl/release/url-api
-work=$(mktemp -d)
-chmod 755 "$work" # PostgreSQL's initdb runs as its own user
-for build in glibc musl; do
-    strip -o "$work/$build" "${!build}"
-    echo "url-api, $build, stripped: $(stat -c %s "$work/$build") bytes"
-done
-echo "glibc's shared libraries it loads: $(ldd "$glibc" | awk '$3 ~ /^\// { print $3 } NF == 2 && $1 ~ /^\// { print $1 }' \
-    | xargs stat -L -c %s | awk '{ n += $1 } END { print n }') bytes"
+if [ "${1:-}" != --measure ]; then
+    . scripts/lib/need.sh
+    need musl-gcc musl-tools
+    need wrk wrk
+    rustup target list --installed | grep -q x86_64-unknown-linux-musl \
+        || rustup target add x86_64-unknown-linux-musl
+    cargo build -q --release --locked -p migrations -p bootstrap --bin migrate --bin admin --bin url-api
+    CC_x86_64_unknown_linux_musl=musl-gcc \
+        cargo build -q --release --locked --target x86_64-unknown-linux-musl -p bootstrap --bin url-api
+    mkdir -p "$stripped"
+    strip -o "$stripped/glibc" target/release/url-api
+    strip -o "$stripped/musl" target/x86_64-unknown-linux-musl/release/url-api
+    for build in glibc musl; do
+        echo "url-api, $build, stripped: $(stat -c %s "$stripped/$build") bytes"
+    done
+    echo "glibc's shared libraries it loads: $(ldd "$stripped/glibc" \
+        | awk '$3 ~ /^\// { print $3 } NF == 2 && $1 ~ /^\// { print $1 }' \
+        | xargs stat -L -c %s | awk '{ n += $1 } END { print n }') bytes"
+    # The measuring half, beside a private PostgreSQL and Kafka on free ports.
+    exec scripts/with-services.sh "$0" --measure
+fi
 
-db=$(scripts/postgres.sh start "$work/pg" "$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')")
-brokers=$(scripts/kafka.sh start "$work/kafka" 59192)
-cleanup() {
-    scripts/kafka.sh stop "$work/kafka" >/dev/null 2>&1 || true
-    scripts/postgres.sh stop "$work/pg" >/dev/null 2>&1 || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
+db=$TEST_DATABASE_URL
+brokers=$TEST_KAFKA_BROKERS
 DATABASE_URL=$db target/release/migrate up >/dev/null
 key=$(DATABASE_URL=$db target/release/admin keys create --name musl-vs-glibc --role admin | tail -n 1)
 
@@ -57,6 +55,6 @@ measure() {
     wait "$pid" || true
 }
 for turn in 1 2 3; do
-    measure "$work/glibc" "glibc, turn $turn"
-    measure "$work/musl" "musl,  turn $turn"
+    measure "$stripped/glibc" "glibc, turn $turn"
+    measure "$stripped/musl" "musl,  turn $turn"
 done
