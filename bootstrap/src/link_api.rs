@@ -75,15 +75,14 @@ where
         },
         client_timeouts: config.client_timeouts,
         drain_timeout: config.drain_timeout,
+        engine: config.engine,
     };
-    let server = HttpServer::bind(config.http_addr, Arc::new(links), settings)
-        .await
-        .map_err(|e| {
-            StartError(format!(
-                "HTTP_ADDR: cannot listen on {}: {e}",
-                config.http_addr
-            ))
-        })?;
+    let server = HttpServer::bind(config.http_addr, Arc::new(links), settings).map_err(|e| {
+        StartError(format!(
+            "HTTP_ADDR: cannot listen on {}: {e}",
+            config.http_addr
+        ))
+    })?;
     let addr = server
         .local_addr()
         .map_err(|e| StartError(format!("HTTP_ADDR: {e}")))?;

@@ -26,7 +26,7 @@ pub struct Shortener {
     addr: SocketAddr,
     dev_addr: SocketAddr,
     clicks: QueuedClicks,
-    draining: async_std::task::JoinHandle<()>,
+    draining: tokio::task::JoinHandle<()>,
     flush_timeout: Duration,
     db: SqliteDb,
 }
@@ -76,7 +76,8 @@ impl Shortener {
             )),
         };
         let (server, addr) = link_api::bind(config.api, outbound).await?;
-        let draining = async_std::task::spawn(async move { drain.run(ingest.as_ref()).await });
+        // On tokio, which both engines' processes run (sqlx does too).
+        let draining = tokio::spawn(async move { drain.run(ingest.as_ref()).await });
         let probes = vec![
             telemetry::sqlite_probe(db.clone()),
             telemetry::listener_probe(addr),
@@ -110,8 +111,9 @@ impl Shortener {
         self.server.serve(shutdown).await;
         // No request is left to queue a click: what is queued is all there will be.
         self.clicks.close();
-        match async_std::future::timeout(self.flush_timeout, self.draining).await {
-            Ok(()) => tracing::info!("queued clicks stored"),
+        match tokio::time::timeout(self.flush_timeout, self.draining).await {
+            Ok(Ok(())) => tracing::info!("queued clicks stored"),
+            Ok(Err(e)) => tracing::error!(error = %e, "the click queue's drain failed"),
             Err(_) => tracing::error!(
                 lost = self.clicks.pending(),
                 "clicks still queued at shutdown are lost"

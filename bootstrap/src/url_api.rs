@@ -111,9 +111,12 @@ impl UrlApi {
         self.server.serve(shutdown).await;
         let (publisher, timeout) = (self.publisher, self.flush_timeout);
         // librdkafka's flush blocks its thread until delivery or the timeout.
-        match async_std::task::spawn_blocking(move || publisher.flush(timeout)).await {
-            Ok(()) => tracing::info!("click events flushed"),
-            Err(e) => tracing::error!(error = %e, "click events still queued at shutdown are lost"),
+        match tokio::task::spawn_blocking(move || publisher.flush(timeout)).await {
+            Ok(Ok(())) => tracing::info!("click events flushed"),
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "click events still queued at shutdown are lost");
+            }
+            Err(e) => tracing::error!(error = %e, "the flush did not finish"),
         }
         tracing::info!("url-api stopped");
     }

@@ -31,6 +31,7 @@ fn a_bad_setting_stops_the_start_with_one_line_naming_it() {
         ("BASE_URL", "sho.rt"),
         ("DATABASE_URL", "mysql://db/x"),
         ("RUST_LOG", "info,["),
+        ("HTTP_ENGINE", "actix"),
     ] {
         let output = url_api(&[(var, value)]).output().unwrap();
         let stderr = String::from_utf8(output.stderr).unwrap();
@@ -57,10 +58,12 @@ fn a_missing_config_file_is_named() {
     );
 }
 
-#[test]
-fn sigterm_stops_the_server_with_exit_code_0() {
+/// On either engine, which decides the process's runtime too.
+#[rstest::rstest]
+fn sigterm_stops_the_server_with_exit_code_0(#[values("tide", "axum")] engine: &str) {
     // No database is needed to start: the pool connects lazily.
     let mut child = url_api(&[
+        ("HTTP_ENGINE", engine),
         ("HTTP_ADDR", "127.0.0.1:0"),
         (
             "DATABASE_URL",

@@ -11,6 +11,8 @@ use integration_tests::postgres::TestDatabase;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
+use adapter_http::Engine;
+
 use crate::url_api_app::{Composition, TestApp, client_with, make_key};
 use rstest::rstest;
 
@@ -58,8 +60,9 @@ async fn assert_401(res: reqwest::Response, challenge: &str) -> Value {
 #[async_std::test]
 async fn every_management_route_needs_a_key_and_redirects_need_none(
     #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+    #[values(Engine::Tide, Engine::Axum)] engine: Engine,
 ) {
-    let app = TestApp::start(composition).await;
+    let app = TestApp::start(composition, engine).await;
     let code = code_made_by(&app.client, &app, "https://example.com/kept").await;
     let anonymous = &app.anonymous;
 
@@ -101,8 +104,9 @@ async fn every_management_route_needs_a_key_and_redirects_need_none(
 #[async_std::test]
 async fn a_wrong_or_malformed_key_is_refused_with_the_reason(
     #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+    #[values(Engine::Tide, Engine::Axum)] engine: Engine,
 ) {
-    let app = TestApp::start(composition).await;
+    let app = TestApp::start(composition, engine).await;
     let never_made = ApiKey::from_secret([42; 32]);
 
     for (header, value, detail) in [
@@ -185,8 +189,9 @@ async fn keys_named(keys: &PgKeyStore, name: &str) -> domain::KeyId {
 #[async_std::test]
 async fn a_member_sees_and_deletes_only_its_own_links_and_an_admin_all(
     #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+    #[values(Engine::Tide, Engine::Axum)] engine: Engine,
 ) {
-    let app = TestApp::start(composition).await;
+    let app = TestApp::start(composition, engine).await;
     let alice = app.client_as(Role::Member).await;
     let bob = app.client_as(Role::Member).await;
     let admin = &app.client;
@@ -244,8 +249,12 @@ async fn a_member_sees_and_deletes_only_its_own_links_and_an_admin_all(
 #[async_std::test]
 async fn anonymous_shortening_when_allowed_makes_links_only_admins_manage(
     #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+    #[values(Engine::Tide, Engine::Axum)] engine: Engine,
 ) {
-    let app = TestApp::start_with(composition, |config| config.auth.anonymous_shorten = true).await;
+    let app = TestApp::start_with(composition, engine, |config| {
+        config.auth.anonymous_shorten = true
+    })
+    .await;
     let member = app.client_as(Role::Member).await;
 
     let code = code_made_by(&app.anonymous, &app, "https://example.com/anonymous").await;

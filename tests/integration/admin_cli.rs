@@ -9,6 +9,8 @@ use reqwest::StatusCode;
 
 use rstest::rstest;
 
+use adapter_http::Engine;
+
 use crate::url_api_app::{Composition, TestApp};
 
 fn admin(database_url: &str, args: &[&str]) -> Output {
@@ -33,7 +35,8 @@ fn stdout(output: &Output) -> String {
 async fn keys_made_listed_and_revoked_with_admin_open_and_close_the_api(
     #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
 ) {
-    let app = TestApp::start_with(composition, |config| {
+    // The key tool has nothing to do with the engine: the default serves.
+    let app = TestApp::start_with(composition, Engine::default(), |config| {
         config.auth.key_cache_ttl = std::time::Duration::from_millis(1);
     })
     .await;

@@ -7,12 +7,18 @@ use integration_tests::wait;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use adapter_http::Engine;
+use rstest::rstest;
+
 use crate::url_api_app::TestApp;
 
+#[rstest]
 #[async_std::test]
-async fn shorten_follow_and_list_through_a_default_nginx() {
+async fn shorten_follow_and_list_through_a_default_nginx(
+    #[values(Engine::Tide, Engine::Axum)] engine: Engine,
+) {
     let db = TestDatabase::create().await;
-    let app = TestApp::spawn(&db.url).await;
+    let app = TestApp::spawn(&db.url, engine).await;
     let nginx = Nginx::start(app.addr);
     let through = |path: &str| format!("http://{}{path}", nginx.addr);
 

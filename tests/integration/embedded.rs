@@ -9,11 +9,14 @@ use integration_tests::wait;
 use reqwest::StatusCode;
 use serde_json::Value;
 
+use adapter_http::Engine;
+use rstest::rstest;
+
 use crate::url_api_app::client_with;
 
-/// The shortener serving `dir`, with the shipped configuration and no rate limits (a test is
-/// one address sending a burst).
-fn start(dir: &Path) -> Service {
+/// The shortener serving `dir` on `engine`, with the shipped configuration and no rate limits
+/// (a test is one address sending a burst).
+fn start(dir: &Path, engine: Engine) -> Service {
     let config = format!(
         "{}/../bootstrap/etc/shortener.yaml",
         env!("CARGO_MANIFEST_DIR")
@@ -24,6 +27,7 @@ fn start(dir: &Path) -> Service {
         ("BASE_URL", "http://sho.rt".to_owned()),
         ("DATA_DIR", dir.display().to_string()),
         ("RATE_LIMITS_ENABLED", "false".to_owned()),
+        ("HTTP_ENGINE", engine.name().to_owned()),
     ];
     Service::start("shortener", &config, &vars)
 }
@@ -57,12 +61,16 @@ async fn follow(client: &reqwest::Client, service: &Service, code: &str, times: 
     }
 }
 
+/// On either engine: each runs the process on its own runtime, the queue's drain included.
+#[rstest]
 #[async_std::test]
-async fn clicks_are_counted_exactly_in_process_and_links_and_counts_survive_a_restart() {
+async fn clicks_are_counted_exactly_in_process_and_links_and_counts_survive_a_restart(
+    #[values(Engine::Tide, Engine::Axum)] engine: Engine,
+) {
     let dir = tempfile::tempdir().expect("a temp directory");
     let key = make_key(dir.path());
     let client = client_with(Some(&domain::ApiKey::parse(&key).expect("a key")));
-    let shortener = start(dir.path());
+    let shortener = start(dir.path(), engine);
     let shortened: Value = client
         .post(format!("http://{}/api/v1/urls", shortener.addr()))
         .json(&serde_json::json!({ "original_url": "https://example.com/embedded" }))
@@ -92,7 +100,7 @@ async fn clicks_are_counted_exactly_in_process_and_links_and_counts_survive_a_re
     // Clicks still queued when SIGTERM comes are stored before the process exits.
     follow(&client, &shortener, &code, 20).await;
     shortener.terminate();
-    let again = start(dir.path());
+    let again = start(dir.path(), engine);
 
     assert_eq!(total_clicks(&client, &again, &code).await, 70);
     follow(&client, &again, &code, 1).await;

@@ -3,6 +3,7 @@
 //! Each test here runs the real binaries and talks to them as any client could.
 
 use adapter_grpc::proto::GetClickCountRequest;
+use adapter_http::Engine;
 use futures::future::join_all;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
@@ -11,6 +12,7 @@ use integration_tests::metrics::sample;
 use integration_tests::postgres::TestDatabase;
 use integration_tests::process::Service;
 use prost::Message;
+use rstest::rstest;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -40,9 +42,12 @@ async fn status(res: reqwest::Response) -> (u16, Value) {
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
+#[rstest]
 #[async_std::test]
-async fn a_thousand_bad_requests_leave_the_breaker_closed_while_good_ones_keep_working() {
-    let (stack, _consumer) = Stack::start().await;
+async fn a_thousand_bad_requests_leave_the_breaker_closed_while_good_ones_keep_working(
+    #[values(Engine::Tide, Engine::Axum)] engine: Engine,
+) {
+    let (stack, _consumer) = Stack::start_on(engine).await;
     let code = stack.shorten("https://example.com/still-here").await;
     let (stack, client) = (&stack, &stack.client);
 
@@ -108,9 +113,12 @@ fn status_of(res: reqwest::Response) -> u16 {
     res.status().as_u16()
 }
 
+#[rstest]
 #[async_std::test]
-async fn a_head_answers_like_a_get_but_counts_no_click() {
-    let (stack, _consumer) = Stack::start().await;
+async fn a_head_answers_like_a_get_but_counts_no_click(
+    #[values(Engine::Tide, Engine::Axum)] engine: Engine,
+) {
+    let (stack, _consumer) = Stack::start_on(engine).await;
     let code = stack.shorten("https://example.com/previewed").await;
 
     for _ in 0..3 {

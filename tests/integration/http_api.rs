@@ -4,6 +4,8 @@ use reqwest::StatusCode;
 use rstest::rstest;
 use serde_json::{Value, json};
 
+use adapter_http::Engine;
+
 use crate::url_api_app::{BASE_URL, Composition, TestApp};
 
 async fn problem(res: reqwest::Response) -> Value {
@@ -19,8 +21,9 @@ async fn problem(res: reqwest::Response) -> Value {
 #[async_std::test]
 async fn shorten_then_follow_the_link(
     #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+    #[values(Engine::Tide, Engine::Axum)] engine: Engine,
 ) {
-    let app = TestApp::start(composition).await;
+    let app = TestApp::start(composition, engine).await;
 
     let res = app
         .client
@@ -59,8 +62,9 @@ async fn shorten_then_follow_the_link(
 #[async_std::test]
 async fn bad_urls_get_400_with_the_reason(
     #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+    #[values(Engine::Tide, Engine::Axum)] engine: Engine,
 ) {
-    let app = TestApp::start(composition).await;
+    let app = TestApp::start(composition, engine).await;
 
     for (input, reason) in [
         (
@@ -107,8 +111,9 @@ async fn bad_urls_get_400_with_the_reason(
 #[async_std::test]
 async fn bad_json_gets_400_naming_the_problem(
     #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+    #[values(Engine::Tide, Engine::Axum)] engine: Engine,
 ) {
-    let app = TestApp::start(composition).await;
+    let app = TestApp::start(composition, engine).await;
 
     for (body, detail) in [
         (
@@ -138,8 +143,9 @@ async fn bad_json_gets_400_naming_the_problem(
 #[async_std::test]
 async fn a_3_mb_body_gets_413(
     #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+    #[values(Engine::Tide, Engine::Axum)] engine: Engine,
 ) {
-    let app = TestApp::start(composition).await;
+    let app = TestApp::start(composition, engine).await;
     let url = format!("https://example.com/{}", "a".repeat(3 * 1024 * 1024));
 
     let res = app
@@ -155,10 +161,13 @@ async fn a_3_mb_body_gets_413(
     app.stop().await;
 }
 
+#[rstest]
 #[async_std::test]
-async fn a_malformed_code_is_404_without_touching_the_database() {
+async fn a_malformed_code_is_404_without_touching_the_database(
+    #[values(Engine::Tide, Engine::Axum)] engine: Engine,
+) {
     // A database that can't be reached: any lookup would fail with 503, not 404.
-    let app = TestApp::spawn("postgres://postgres:postgres@127.0.0.1:1/none").await;
+    let app = TestApp::spawn("postgres://postgres:postgres@127.0.0.1:1/none", engine).await;
 
     let malformed = app.client.get(app.url("/abc")).send().await.unwrap();
     let well_formed = app.client.get(app.url("/abcdefgh")).send().await.unwrap();
@@ -176,8 +185,9 @@ async fn a_malformed_code_is_404_without_touching_the_database() {
 #[async_std::test]
 async fn an_unknown_code_is_404(
     #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+    #[values(Engine::Tide, Engine::Axum)] engine: Engine,
 ) {
-    let app = TestApp::start(composition).await;
+    let app = TestApp::start(composition, engine).await;
 
     let res = app.client.get(app.url("/abcdefgh")).send().await.unwrap();
 
@@ -189,8 +199,9 @@ async fn an_unknown_code_is_404(
 #[async_std::test]
 async fn a_deleted_link_is_gone(
     #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+    #[values(Engine::Tide, Engine::Axum)] engine: Engine,
 ) {
-    let app = TestApp::start(composition).await;
+    let app = TestApp::start(composition, engine).await;
     let code = app.shorten("https://example.com/").await["short_code"]
         .as_str()
         .unwrap()
@@ -216,9 +227,12 @@ async fn a_deleted_link_is_gone(
 
 /// Only the stack has an analytics service to be absent; the embedded shortener counts in
 /// process (embedded.rs).
+#[rstest]
 #[async_std::test]
-async fn detail_shows_the_link_with_null_clicks_while_analytics_is_absent() {
-    let app = TestApp::start(Composition::Stack).await;
+async fn detail_shows_the_link_with_null_clicks_while_analytics_is_absent(
+    #[values(Engine::Tide, Engine::Axum)] engine: Engine,
+) {
+    let app = TestApp::start(Composition::Stack, engine).await;
     let code = app.shorten("https://example.com/d").await["short_code"]
         .as_str()
         .unwrap()
@@ -248,8 +262,9 @@ async fn detail_shows_the_link_with_null_clicks_while_analytics_is_absent() {
 #[async_std::test]
 async fn list_pages_sorts_and_searches(
     #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+    #[values(Engine::Tide, Engine::Axum)] engine: Engine,
 ) {
-    let app = TestApp::start(composition).await;
+    let app = TestApp::start(composition, engine).await;
     for url in [
         "https://c.example/",
         "https://a.example/50%25_off",
@@ -310,8 +325,9 @@ async fn list_pages_sorts_and_searches(
 #[async_std::test]
 async fn stopping_refuses_new_connections(
     #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+    #[values(Engine::Tide, Engine::Axum)] engine: Engine,
 ) {
-    let app = TestApp::start(composition).await;
+    let app = TestApp::start(composition, engine).await;
     let addr = app.addr;
     let client = app.client.clone();
 
@@ -339,10 +355,11 @@ async fn hold_a_slot(addr: std::net::SocketAddr) -> async_std::net::TcpStream {
 #[async_std::test]
 async fn over_max_conns_the_next_request_gets_503_at_once(
     #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+    #[values(Engine::Tide, Engine::Axum)] engine: Engine,
 ) {
     use async_std::io::{ReadExt, WriteExt};
 
-    let app = TestApp::start_with(composition, |config| {
+    let app = TestApp::start_with(composition, engine, |config| {
         config.max_conns = 1;
         // The held request must outlive the probing below, however slow a busy machine makes it.
         config.guards.timeout = std::time::Duration::from_secs(600);
@@ -399,8 +416,9 @@ async fn raw(addr: std::net::SocketAddr, request: &str) -> String {
 #[async_std::test]
 async fn a_body_without_a_content_type_gets_415_saying_what_to_send(
     #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+    #[values(Engine::Tide, Engine::Axum)] engine: Engine,
 ) {
-    let app = TestApp::start(composition).await;
+    let app = TestApp::start(composition, engine).await;
     let body = r#"{"original_url":"https://example.com/"}"#;
 
     let response = raw(
@@ -459,10 +477,11 @@ async fn one_response(stream: &mut async_std::net::TcpStream) -> Option<(String,
 #[async_std::test]
 async fn a_body_the_route_never_reads_does_not_hang_the_next_request_on_its_connection(
     #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+    #[values(Engine::Tide, Engine::Axum)] engine: Engine,
 ) {
     use async_std::io::WriteExt;
 
-    let app = TestApp::start(composition).await;
+    let app = TestApp::start(composition, engine).await;
     let body = br#"{"original_url":"https://example.com/"}"#;
     // Head and body in two writes, as most clients send them, to a route that doesn't take the
     // method; then at once the next request on the same connection. Before this was fixed, about

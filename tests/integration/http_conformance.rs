@@ -8,6 +8,8 @@ use std::time::Duration;
 use adapter_http::ClientTimeouts;
 use rstest::rstest;
 
+use adapter_http::Engine;
+
 use crate::url_api_app::{Composition, TestApp};
 
 /// Far longer than any timeout under test: a read that waits this long means the server kept
@@ -97,8 +99,9 @@ fn statuses(bytes: &[u8]) -> Vec<String> {
 #[async_std::test]
 async fn http_1_0_clients_shorten_list_and_follow(
     #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+    #[values(Engine::Tide, Engine::Axum)] engine: Engine,
 ) {
-    let app = TestApp::start(composition).await;
+    let app = TestApp::start(composition, engine).await;
     let body = r#"{"original_url":"https://example.com/via-http-1.0"}"#;
 
     let shorten = format!(
@@ -147,8 +150,9 @@ async fn http_1_0_clients_shorten_list_and_follow(
 #[async_std::test]
 async fn pipelined_requests_get_their_responses_in_order(
     #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+    #[values(Engine::Tide, Engine::Axum)] engine: Engine,
 ) {
-    let app = TestApp::start(composition).await;
+    let app = TestApp::start(composition, engine).await;
     let code = app.shorten("https://example.com/piped").await["short_code"]
         .as_str()
         .unwrap()
@@ -178,8 +182,9 @@ async fn pipelined_requests_get_their_responses_in_order(
 #[async_std::test]
 async fn malformed_requests_get_a_4xx_response(
     #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+    #[values(Engine::Tide, Engine::Axum)] engine: Engine,
 ) {
-    let app = TestApp::start(composition).await;
+    let app = TestApp::start(composition, engine).await;
     let big_header = format!(
         "GET /api/v1/links HTTP/1.1\r\nHost: sho.rt\r\nX-Big: {}\r\n\r\n",
         "a".repeat(64 * 1024)
@@ -247,8 +252,9 @@ async fn malformed_requests_get_a_4xx_response(
 #[async_std::test]
 async fn content_length_with_transfer_encoding_smuggles_nothing(
     #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+    #[values(Engine::Tide, Engine::Axum)] engine: Engine,
 ) {
-    let app = TestApp::start(composition).await;
+    let app = TestApp::start(composition, engine).await;
     let smuggled = "GET /api/v1/links HTTP/1.1\r\nHost: sho.rt\r\n\r\n";
     let request = format!(
         "POST /api/v1/urls HTTP/1.1\r\nHost: sho.rt\r\n{}Content-Type: application/json\r\n\
@@ -271,18 +277,23 @@ async fn content_length_with_transfer_encoding_smuggles_nothing(
     app.stop().await;
 }
 
-async fn app_with(composition: Composition, timeouts: ClientTimeouts) -> TestApp {
-    TestApp::start_with(composition, |config| config.client_timeouts = timeouts).await
+async fn app_with(composition: Composition, engine: Engine, timeouts: ClientTimeouts) -> TestApp {
+    TestApp::start_with(composition, engine, |config| {
+        config.client_timeouts = timeouts
+    })
+    .await
 }
 
 #[rstest]
 #[async_std::test]
 async fn a_client_that_stops_mid_header_is_cut_off_at_the_header_timeout(
     #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+    #[values(Engine::Tide, Engine::Axum)] engine: Engine,
 ) {
     // The idle timeout is longer than this test waits: only the header timeout can close it.
     let app = app_with(
         composition,
+        engine,
         ClientTimeouts {
             header: Duration::from_millis(300),
             idle: GIVE_UP * 4,
@@ -305,10 +316,12 @@ async fn a_client_that_stops_mid_header_is_cut_off_at_the_header_timeout(
 #[async_std::test]
 async fn an_idle_keep_alive_connection_is_closed_at_the_idle_timeout(
     #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+    #[values(Engine::Tide, Engine::Axum)] engine: Engine,
 ) {
     // The header timeout is longer than this test waits: only the idle timeout can close it.
     let app = app_with(
         composition,
+        engine,
         ClientTimeouts {
             header: GIVE_UP * 4,
             idle: Duration::from_millis(300),

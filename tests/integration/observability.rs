@@ -1,17 +1,22 @@
 //! What an operator sees: each binary's `/metrics` after known traffic, and `/healthz` telling
 //! the truth as the database goes away and comes back.
 
+use adapter_http::Engine;
 use integration_tests::metrics::{sample, samples};
 use integration_tests::private::PrivatePostgres;
 use integration_tests::wait;
+use rstest::rstest;
 use sea_orm::ConnectionTrait;
 
 use crate::dev_get;
 use crate::stack::Stack;
 
+#[rstest]
 #[async_std::test]
-async fn url_api_metrics_count_known_traffic_under_go_zero_names() {
-    let (stack, consumer) = Stack::start().await;
+async fn url_api_metrics_count_known_traffic_under_go_zero_names(
+    #[values(Engine::Tide, Engine::Axum)] engine: Engine,
+) {
+    let (stack, consumer) = Stack::start_on(engine).await;
     let code = stack.shorten("https://example.com/metrics").await;
     stack.follow(&code, 3).await;
     let unknown = stack

@@ -10,6 +10,8 @@ use reqwest::StatusCode;
 use rstest::rstest;
 use serde_json::{Value, json};
 
+use adapter_http::Engine;
+
 use crate::url_api_app::{Composition, TestApp};
 
 fn per_minute(limit: u32) -> Quota {
@@ -19,8 +21,8 @@ fn per_minute(limit: u32) -> Quota {
     }
 }
 
-async fn app(composition: Composition) -> TestApp {
-    TestApp::start_with(composition, |config| {
+async fn app(composition: Composition, engine: Engine) -> TestApp {
+    TestApp::start_with(composition, engine, |config| {
         config.rate_limits = Some(LimitSettings {
             shorten: per_minute(3),
             manage: per_minute(5),
@@ -35,8 +37,9 @@ async fn app(composition: Composition) -> TestApp {
 #[async_std::test]
 async fn a_burst_over_the_budget_gets_429_with_when_to_retry(
     #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+    #[values(Engine::Tide, Engine::Axum)] engine: Engine,
 ) {
-    let app = app(composition).await;
+    let app = app(composition, engine).await;
     let shorten = |client: &reqwest::Client| {
         client
             .post(app.url("/api/v1/urls"))
@@ -92,8 +95,9 @@ async fn a_burst_over_the_budget_gets_429_with_when_to_retry(
 #[async_std::test]
 async fn redirects_are_limited_by_address_and_so_are_guessed_keys(
     #[values(Composition::Stack, Composition::Embedded)] composition: Composition,
+    #[values(Engine::Tide, Engine::Axum)] engine: Engine,
 ) {
-    let app = app(composition).await;
+    let app = app(composition, engine).await;
     let code = app.shorten("https://example.com/popular").await["short_code"]
         .as_str()
         .unwrap()

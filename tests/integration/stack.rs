@@ -9,6 +9,7 @@ use integration_tests::process::Service;
 use integration_tests::{geoip, wait};
 use serde_json::Value;
 
+use adapter_http::Engine;
 use domain::Role;
 
 use crate::url_api_app::{client_with, make_key};
@@ -29,16 +30,21 @@ impl Stack {
     /// On a fresh database and topic of the shared test servers. The consumer is returned
     /// apart, for the tests that kill it.
     pub(crate) async fn start() -> (Self, Service) {
+        Self::start_on(Engine::default()).await
+    }
+
+    /// The same, with url-api on `engine`.
+    pub(crate) async fn start_on(engine: Engine) -> (Self, Service) {
         let db = TestDatabase::create().await;
         let url = db.url.clone();
         let kafka = TestKafka::start().await;
-        Self::on(Some(db), &url, kafka).await
+        Self::on(Some(db), &url, kafka, engine).await
     }
 
     /// On a database server the test runs itself (see `integration_tests::private`).
     pub(crate) async fn with_database(database_url: &str) -> (Self, Service) {
         let kafka = TestKafka::start().await;
-        Self::on(None, database_url, kafka).await
+        Self::on(None, database_url, kafka, Engine::default()).await
     }
 
     /// On a Kafka broker the test runs itself (see `integration_tests::private`).
@@ -46,10 +52,15 @@ impl Stack {
         let db = TestDatabase::create().await;
         let url = db.url.clone();
         let kafka = TestKafka::on(brokers).await;
-        Self::on(Some(db), &url, kafka).await
+        Self::on(Some(db), &url, kafka, Engine::default()).await
     }
 
-    async fn on(db: Option<TestDatabase>, database_url: &str, kafka: TestKafka) -> (Self, Service) {
+    async fn on(
+        db: Option<TestDatabase>,
+        database_url: &str,
+        kafka: TestKafka,
+        engine: Engine,
+    ) -> (Self, Service) {
         let dir = std::env::temp_dir().join(format!("stack-{}", kafka.topic));
         std::fs::create_dir_all(&dir).unwrap();
         for name in ["url-api", "analytics-rpc", "analytics-consumer"] {
@@ -95,6 +106,7 @@ impl Stack {
         let mut api_vars = vars.clone();
         api_vars.push(("ANALYTICS_RPC_URL", format!("http://{}", rpc.addr())));
         api_vars.push(("BASE_URL", "http://sho.rt".to_owned()));
+        api_vars.push(("HTTP_ENGINE", engine.name().to_owned()));
         let api = Service::start("url-api", &config("url-api"), &api_vars);
         // An admin's key, made as `admin keys create` makes one, sent with every request.
         let admin = make_key(database_url, "stack admin", Role::Admin).await;

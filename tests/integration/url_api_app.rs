@@ -1,12 +1,14 @@
 //! The HTTP link API started the way its binaries start it, on a free port: url-api on
-//! PostgreSQL (the scaled-out stack), or the embedded shortener on a SQLite file. Tests that
-//! hold for both take a [`Composition`] and run once for each.
+//! PostgreSQL (the scaled-out stack), or the embedded shortener on a SQLite file, each on
+//! either HTTP engine. Tests that hold for all take a [`Composition`] and an [`Engine`] and
+//! run once for each pair.
 
 use std::any::Any;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+use adapter_http::Engine;
 use adapter_postgres::PgKeyStore;
 use adapter_sqlite::{SqliteConfig, SqliteKeyStore};
 use application::ports::{KeyStore, RandomKeys, SystemClock};
@@ -56,16 +58,21 @@ pub(crate) struct TestApp {
 }
 
 impl TestApp {
-    /// The composition on data of its own, with the shipped defaults.
-    pub(crate) async fn start(composition: Composition) -> Self {
-        Self::start_with(composition, |_| {}).await
+    /// The composition on data of its own, with the shipped defaults but for the engine.
+    pub(crate) async fn start(composition: Composition, engine: Engine) -> Self {
+        Self::start_with(composition, engine, |_| {}).await
     }
 
     /// With some of the HTTP API's settings changed from the shipped defaults.
     pub(crate) async fn start_with(
         composition: Composition,
+        engine: Engine,
         configure: impl FnOnce(&mut LinkApiConfig),
     ) -> Self {
+        let configure = |config: &mut LinkApiConfig| {
+            config.engine = engine;
+            configure(config);
+        };
         match composition {
             Composition::Stack => {
                 let db = TestDatabase::create().await;
@@ -99,9 +106,9 @@ impl TestApp {
         }
     }
 
-    /// url-api on the database at `database_url`, which the caller owns.
-    pub(crate) async fn spawn(database_url: &str) -> Self {
-        Self::spawn_with(database_url, |_| {}).await
+    /// url-api on `engine`, on the database at `database_url`, which the caller owns.
+    pub(crate) async fn spawn(database_url: &str, engine: Engine) -> Self {
+        Self::spawn_with(database_url, |config| config.api.engine = engine).await
     }
 
     /// url-api with some settings changed from the shipped defaults.

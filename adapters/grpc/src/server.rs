@@ -13,8 +13,9 @@ use tower::util::option_layer;
 
 use adapter_resilience::{Monotonic, MonotonicClock, Random, Shedder, ThreadRandom};
 
-use crate::client::counts_as_failure;
-use crate::guards::{Breakers, Shedding, TimeoutLayer};
+use adapter_resilience::inbound::{AdmissionLayer, RecoverLayer, Shedding, TimeoutLayer};
+
+use crate::guards::{Breakers, GrpcRefusals};
 use crate::methods::own_methods;
 use crate::metrics::{RpcMetrics, ServerMetricsLayer};
 use crate::proto::analytics_server::{Analytics, AnalyticsServer};
@@ -78,16 +79,15 @@ pub async fn serve(
         // ones; a request message must arrive within the timeout.
         .layer(WellFormedLayer::new(limits.timeout))
         // A breaker per method of our own, opened only by failures of the server's making.
-        .layer(Breakers::layer(
-            own_methods(),
-            counts_as_failure,
-            &clock,
-            &random,
-        ))
+        .layer(Breakers::layer(own_methods(), &clock, &random))
         // While this process's CPU is over the threshold, sheds what it can't finish.
-        .layer(option_layer(shedder.map(Shedding::layer)))
+        .layer(option_layer(shedder.map(|shedder| {
+            AdmissionLayer::new(Shedding(shedder), GrpcRefusals)
+        })))
         // A call taking longer than the timeout gets DEADLINE_EXCEEDED.
-        .layer(TimeoutLayer::new(limits.timeout))
+        .layer(TimeoutLayer::new(limits.timeout, GrpcRefusals))
+        // A handler that panics answers INTERNAL, and the server goes on.
+        .layer(RecoverLayer(GrpcRefusals))
         // The services; only Analytics asks for the token (UNAUTHENTICATED, never counted
         // against a breaker), so probes and grpcurl need none.
         .add_service(health_service)

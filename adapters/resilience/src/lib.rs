@@ -6,13 +6,16 @@
 //! - Outbound: [`Guard`] (timeout around breaker) and [`Resilient`], one generic decorator that
 //!   implements every outbound port over a guarded inner adapter.
 //!
-//! No server framework is named here: each server adapter builds its own inbound pipeline over
-//! [`Shedder`] and [`Breaker`].
+//! - Inbound: [`inbound`], the guards as tower layers (max conns, shedding, timeout, panic
+//!   recovery), shared by every tower-driven server; each server says how it refuses.
+//!
+//! No server framework is named here: tower's two traits are the whole interface.
 
 mod breaker;
 mod clock;
 mod cpu;
 mod guard;
+pub mod inbound;
 mod ports;
 mod shedder;
 mod window;

@@ -7,7 +7,9 @@ use adapter_sqlite::SqliteKeyStore;
 use application::ports::{RandomKeys, SystemClock};
 use bootstrap::admin::{Command, USAGE};
 use bootstrap::config::{ProcessEnv, ShortenerConfig};
-use bootstrap::main_support::{BAD_CONFIG, configure, on_async_std, started};
+use bootstrap::main_support::{
+    BAD_CONFIG, load_config, observe, on_async_std, on_engine_runtime, started,
+};
 use bootstrap::shortener::{Shortener, open_data};
 use bootstrap::shutdown;
 
@@ -15,13 +17,20 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.split_first() {
         Some((first, rest)) if first == "admin" => on_async_std("shortener", admin(rest)),
-        _ => on_async_std("shortener", serve()),
+        _ => {
+            // Loaded first: the HTTP engine it names decides the runtime.
+            let config = match load_config("shortener", ShortenerConfig::load) {
+                Ok(config) => config,
+                Err(code) => return code,
+            };
+            on_engine_runtime(config.api.engine, "shortener", serve(config))
+        }
     }
 }
 
-async fn serve() -> ExitCode {
-    let (config, _telemetry) = match configure("shortener", ShortenerConfig::load, |c| &c.common) {
-        Ok(config) => config,
+async fn serve(config: ShortenerConfig) -> ExitCode {
+    let _telemetry = match observe("shortener", &config.common) {
+        Ok(telemetry) => telemetry,
         Err(code) => return code,
     };
     let shortener = match started("shortener", Shortener::build(config).await) {

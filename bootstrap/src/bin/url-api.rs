@@ -3,17 +3,22 @@
 use std::process::ExitCode;
 
 use bootstrap::config::UrlApiConfig;
-use bootstrap::main_support::{configure, on_async_std, started};
+use bootstrap::main_support::{load_config, observe, on_engine_runtime, started};
 use bootstrap::shutdown;
 use bootstrap::url_api::UrlApi;
 
 fn main() -> ExitCode {
-    on_async_std("url-api", serve())
+    // Loaded first: the HTTP engine it names decides the runtime.
+    let config = match load_config("url-api", UrlApiConfig::load) {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
+    on_engine_runtime(config.api.engine, "url-api", serve(config))
 }
 
-async fn serve() -> ExitCode {
-    let (config, _telemetry) = match configure("url-api", UrlApiConfig::load, |c| &c.common) {
-        Ok(config) => config,
+async fn serve(config: UrlApiConfig) -> ExitCode {
+    let _telemetry = match observe("url-api", &config.common) {
+        Ok(telemetry) => telemetry,
         Err(code) => return code,
     };
     let api = match started("url-api", UrlApi::build(config).await) {

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use adapter_cache::CacheSettings;
-use adapter_http::ClientTimeouts;
+use adapter_http::{ClientTimeouts, Engine};
 use adapter_ratelimit::LimitSettings;
 use application::ports::Quota;
 use domain::{Blocklist, UrlPolicy};
@@ -25,6 +25,8 @@ pub struct LinkApiConfig {
     /// proxy").
     pub client_timeouts: ClientTimeouts,
     pub trust_proxy_headers: bool,
+    /// Which HTTP engine serves the API.
+    pub engine: Engine,
     /// Requests in progress at once; more get 503.
     pub max_conns: usize,
     pub guards: GuardsConfig,
@@ -52,6 +54,9 @@ impl LinkApiFile {
         let http = self.http;
         let base_url = Setting::new(env, "BASE_URL", "http.base_url", http.base_url).http_url()?;
         let max_body_bytes = positive("http.max_body_bytes", http.max_body_bytes)?;
+        let engine = Setting::new(env, "HTTP_ENGINE", "http.engine", http.engine);
+        let engine = Engine::parse(&engine.value)
+            .ok_or_else(|| engine.error(format!("'{}' must be tide or axum", engine.value)))?;
         Ok(LinkApiConfig {
             http_addr: Setting::new(env, "HTTP_ADDR", "http.addr", http.addr).socket_addr()?,
             base_url: base_url.as_str().trim_end_matches('/').to_owned(),
@@ -63,6 +68,7 @@ impl LinkApiFile {
                 idle: millis("http.idle_timeout_ms", http.idle_timeout_ms)?,
             },
             trust_proxy_headers: http.trust_proxy_headers,
+            engine,
             max_conns: usize::try_from(positive("http.max_conns", http.max_conns)?)
                 .unwrap_or(usize::MAX),
             guards: self.guards.load()?,
@@ -229,4 +235,11 @@ pub(super) struct HttpFile {
     idle_timeout_ms: u64,
     trust_proxy_headers: bool,
     max_conns: u64,
+    /// Absent from a file written before there were two engines: the default one.
+    #[serde(default = "default_engine")]
+    engine: String,
+}
+
+fn default_engine() -> String {
+    Engine::default().name().to_owned()
 }

@@ -216,6 +216,7 @@ mod tests {
     #[case("DATA_DIR", "", "DATA_DIR")]
     #[case("DATA_DIR", "/etc/hostname", "DATA_DIR")]
     #[case("HTTP_ADDR", "8080", "HTTP_ADDR")]
+    #[case("HTTP_ENGINE", "", "HTTP_ENGINE")]
     #[case("GEOIP_DATABASE", "/nowhere.mmdb", "GEOIP_DATABASE")]
     fn a_bad_variable_is_named(#[case] var: &str, #[case] value: &str, #[case] named: &str) {
         let error = ShortenerConfig::load([], &env(&[(var, value)])).unwrap_err();

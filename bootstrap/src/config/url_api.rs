@@ -159,10 +159,12 @@ mod tests {
                 ("DATABASE_URL", "postgres://u:p@db:5432/x"),
                 ("RUST_LOG", "debug,sqlx=warn"),
                 ("AUTH_ANONYMOUS_SHORTEN", "true"),
+                ("HTTP_ENGINE", "axum"),
             ]),
         )
         .unwrap();
         assert!(config.api.auth.anonymous_shorten);
+        assert_eq!(config.api.engine, adapter_http::Engine::Axum);
         assert_eq!(config.api.http_addr, "127.0.0.1:0".parse().unwrap());
         assert_eq!(config.api.base_url, "https://sho.rt");
         assert_eq!(config.database.pool.url, "postgres://u:p@db:5432/x");
@@ -180,6 +182,8 @@ mod tests {
     #[case("AUTH_ANONYMOUS_SHORTEN", "yes", "AUTH_ANONYMOUS_SHORTEN")]
     #[case("ANALYTICS_RPC_TOKEN", "two words", "ANALYTICS_RPC_TOKEN")]
     #[case("RATE_LIMITS_ENABLED", "off", "RATE_LIMITS_ENABLED")]
+    #[case("HTTP_ENGINE", "hyper", "HTTP_ENGINE")]
+    #[case("HTTP_ENGINE", "Axum", "HTTP_ENGINE")]
     fn a_bad_variable_is_named(#[case] var: &str, #[case] value: &str, #[case] named: &str) {
         let error = UrlApiConfig::load([], &env(&[(var, value)])).unwrap_err();
         assert_eq!(error.setting, named);

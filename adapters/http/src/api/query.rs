@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use domain::{LinkQuery, Page, QueryError, SearchTerm, SortKey, SortOrder};
 
-use crate::problem::Problem;
+use crate::api::problem::Problem;
 
 const PARAMETERS: [&str; 5] = ["page", "per_page", "sort", "order", "search"];
 

@@ -1,9 +1,9 @@
-//! Every route url-api serves, in one table: the router is built from it, metrics and spans
-//! are labelled from it, a 405's `Allow` header is read from it, and a test holds the OpenAPI
-//! document to it.
+//! Every route url-api serves, in one table: each engine's router is built from it, metrics
+//! and spans are labelled from it, a 405's `Allow` header is read from it, and a test holds the
+//! OpenAPI document to it.
 
 use application::ports::Budget;
-use tide::http::Method;
+use http::Method;
 
 /// What answers a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,52 +38,66 @@ impl Endpoint {
 
 pub(crate) struct Route {
     pub(crate) method: Method,
-    /// In tide's syntax: `:name` is a path segment.
+    /// In go-zero's syntax (tide's too), which metrics are labelled with for go-zero's
+    /// dashboards: `:name` is a path segment.
     pub(crate) pattern: &'static str,
     pub(crate) endpoint: Endpoint,
 }
 
+impl Route {
+    /// The pattern in OpenAPI's syntax (axum's too): `{name}` for `:name`.
+    pub(crate) fn openapi_path(&self) -> String {
+        self.pattern
+            .split('/')
+            .map(|segment| match segment.strip_prefix(':') {
+                Some(name) => format!("{{{name}}}"),
+                None => segment.to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+}
+
 pub(crate) const ROUTES: [Route; 7] = [
     Route {
-        method: Method::Post,
+        method: Method::POST,
         pattern: "/api/v1/urls",
         endpoint: Endpoint::Shorten,
     },
     Route {
-        method: Method::Get,
+        method: Method::GET,
         pattern: "/api/v1/links",
         endpoint: Endpoint::ListLinks,
     },
     Route {
-        method: Method::Get,
+        method: Method::GET,
         pattern: "/api/v1/links/:code",
         endpoint: Endpoint::LinkDetail,
     },
     Route {
-        method: Method::Delete,
+        method: Method::DELETE,
         pattern: "/api/v1/links/:code",
         endpoint: Endpoint::DeleteLink,
     },
     Route {
-        method: Method::Get,
+        method: Method::GET,
         pattern: "/api/v1/openapi.json",
         endpoint: Endpoint::OpenApi,
     },
     Route {
-        method: Method::Get,
+        method: Method::GET,
         pattern: "/:code",
         endpoint: Endpoint::Redirect,
     },
     Route {
-        method: Method::Head,
+        method: Method::HEAD,
         pattern: "/:code",
         endpoint: Endpoint::Probe,
     },
 ];
 
 /// The pattern of the route a path falls under: the most specific that matches it (a literal
-/// segment beats a `:name`, as in the router). Metrics and spans are labelled with it, never
-/// with the raw path.
+/// segment beats a `:name`, as in the routers).
 pub(crate) fn pattern(path: &str) -> Option<&'static str> {
     ROUTES
         .iter()
@@ -92,17 +106,39 @@ pub(crate) fn pattern(path: &str) -> Option<&'static str> {
         .map(|(_, pattern)| pattern)
 }
 
+/// The pattern of the route that answers `method` on `path`, as the routers find it (HEAD
+/// falls back to GET). Metrics and spans are labelled with it, never with the raw path: one
+/// series per short code would sink Prometheus.
+pub(crate) fn label(method: &Method, path: &str) -> &'static str {
+    let Some(pattern) = pattern(path) else {
+        return UNMATCHED;
+    };
+    let takes = |wanted: &Method| {
+        ROUTES
+            .iter()
+            .any(|route| route.pattern == pattern && route.method == *wanted)
+    };
+    if takes(method) || (*method == Method::HEAD && takes(&Method::GET)) {
+        pattern
+    } else {
+        UNMATCHED
+    }
+}
+
+/// The label of a request no route answers.
+pub(crate) const UNMATCHED: &str = "unmatched";
+
 /// The methods a path takes, for a 405's `Allow` header: those of its route. HEAD comes with
-/// GET, since the router answers HEAD wherever there is a GET.
+/// GET, since the routers answer HEAD wherever there is a GET.
 pub(crate) fn allowed_methods(path: &str) -> Vec<Method> {
     let pattern = pattern(path);
     let mut methods: Vec<Method> = ROUTES
         .iter()
         .filter(|route| Some(route.pattern) == pattern)
-        .map(|route| route.method)
+        .map(|route| route.method.clone())
         .collect();
-    if methods.contains(&Method::Get) && !methods.contains(&Method::Head) {
-        methods.push(Method::Head);
+    if methods.contains(&Method::GET) && !methods.contains(&Method::HEAD) {
+        methods.push(Method::HEAD);
     }
     methods
 }
@@ -146,11 +182,26 @@ mod tests {
     }
 
     #[rstest]
-    #[case("/api/v1/urls", &[Method::Post])]
-    #[case("/api/v1/links", &[Method::Get, Method::Head])]
-    #[case("/api/v1/links/abcDEF12", &[Method::Get, Method::Delete, Method::Head])]
-    #[case("/abcDEF12", &[Method::Get, Method::Head])]
-    #[case("/api/v1/openapi.json", &[Method::Get, Method::Head])]
+    #[case(Method::GET, "/abcDEF12", "/:code")]
+    #[case(Method::HEAD, "/abcDEF12", "/:code")]
+    #[case(Method::HEAD, "/api/v1/links", "/api/v1/links")]
+    #[case(Method::DELETE, "/api/v1/links/abcDEF12", "/api/v1/links/:code")]
+    #[case(Method::POST, "/abcDEF12", "unmatched")]
+    #[case(Method::GET, "/a/b/c", "unmatched")]
+    fn a_request_is_labelled_with_the_route_that_answers_it(
+        #[case] method: Method,
+        #[case] path: &str,
+        #[case] expected: &str,
+    ) {
+        assert_eq!(label(&method, path), expected);
+    }
+
+    #[rstest]
+    #[case("/api/v1/urls", &[Method::POST])]
+    #[case("/api/v1/links", &[Method::GET, Method::HEAD])]
+    #[case("/api/v1/links/abcDEF12", &[Method::GET, Method::DELETE, Method::HEAD])]
+    #[case("/abcDEF12", &[Method::GET, Method::HEAD])]
+    #[case("/api/v1/openapi.json", &[Method::GET, Method::HEAD])]
     #[case("/nowhere/at/all", &[])]
     fn a_path_allows_the_methods_of_its_route(#[case] path: &str, #[case] methods: &[Method]) {
         assert_eq!(allowed_methods(path), methods);
