@@ -107,7 +107,8 @@ impl Shortener {
     /// Serves until `shutdown` completes, drains in-flight requests, stores every queued click
     /// (up to the flush timeout), closes the data file and returns.
     pub async fn run_until(self, shutdown: impl Future<Output = ()>) {
-        tracing::info!(addr = %self.addr, dev_addr = %self.dev_addr, "shortener listening");
+        let engine = self.server.engine();
+        tracing::info!(addr = %self.addr, dev_addr = %self.dev_addr, %engine, "shortener listening");
         self.server.serve(shutdown).await;
         // No request is left to queue a click: what is queued is all there will be.
         self.clicks.close();

@@ -107,7 +107,8 @@ impl UrlApi {
     /// Serves until `shutdown` completes, drains in-flight requests, then hands every queued
     /// click to Kafka (up to the flush timeout) and returns.
     pub async fn run_until(self, shutdown: impl Future<Output = ()>) {
-        tracing::info!(addr = %self.addr, dev_addr = %self.dev_addr, "url-api listening");
+        let engine = self.server.engine();
+        tracing::info!(addr = %self.addr, dev_addr = %self.dev_addr, %engine, "url-api listening");
         self.server.serve(shutdown).await;
         let (publisher, timeout) = (self.publisher, self.flush_timeout);
         // librdkafka's flush blocks its thread until delivery or the timeout.

@@ -42,17 +42,15 @@ impl Embedded {
             .expect("seed the links");
         }
         conn.close().await.expect("close the seeding connection");
-        let config = format!(
-            "{}/../bootstrap/etc/shortener.yaml",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        let vars = [
-            ("HTTP_ADDR", "127.0.0.1:0".to_owned()),
-            ("DEV_ADDR", "127.0.0.1:0".to_owned()),
-            ("DATA_DIR", dir.path().display().to_string()),
-            ("RATE_LIMITS_ENABLED", "false".to_owned()),
-        ];
-        let service = Service::start_with("shortener", &config, &vars, Log::Discard);
+        let service = serve(dir.path(), "tide");
+        Self { service, key, dir }
+    }
+
+    /// Stops the shortener (as SIGTERM does) and starts it again on `engine`, on the same file.
+    pub(crate) fn restart_on(self, engine: &str) -> Self {
+        let Self { service, key, dir } = self;
+        service.terminate();
+        let service = serve(dir.path(), engine);
         Self { service, key, dir }
     }
 
@@ -91,6 +89,22 @@ impl Embedded {
         db.close().await;
         rate
     }
+}
+
+/// The shortener on `dir` with its shipped configuration, on `engine`, rate limits off.
+fn serve(dir: &std::path::Path, engine: &str) -> Service {
+    let config = format!(
+        "{}/../bootstrap/etc/shortener.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let vars = [
+        ("HTTP_ADDR", "127.0.0.1:0".to_owned()),
+        ("DEV_ADDR", "127.0.0.1:0".to_owned()),
+        ("DATA_DIR", dir.display().to_string()),
+        ("RATE_LIMITS_ENABLED", "false".to_owned()),
+        ("HTTP_ENGINE", engine.to_owned()),
+    ];
+    Service::start_with("shortener", &config, &vars, Log::Discard)
 }
 
 /// `shortener admin keys create`, which also makes the file and its schema.

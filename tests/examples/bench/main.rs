@@ -198,17 +198,7 @@ async fn main() {
     let rpc = service("analytics-rpc", &pg, &kafka, &[]);
     let rpc_url = format!("http://{}", rpc.addr());
     let mut consumer = service("analytics-consumer", &pg, &kafka, &[]);
-    // Rate limits off: wrk is one client asking as fast as it can (the limiter is measured
-    // on its own below).
-    let api = service(
-        "url-api",
-        &pg,
-        &kafka,
-        &[
-            ("ANALYTICS_RPC_URL", rpc_url.clone()),
-            ("RATE_LIMITS_ENABLED", "false".to_owned()),
-        ],
-    );
+    let api = url_api(&pg, &kafka, &rpc_url, "tide");
     let contained = [
         ("url-api", &api),
         ("analytics-rpc", &rpc),
@@ -275,6 +265,20 @@ async fn main() {
         &format!("clicks still published to Kafka; {paused_cpu}"),
     ));
     settle(&db).await;
+    let probes = Load::Probes {
+        prefix: 'w',
+        count: plan.warm_links,
+    };
+    let (probe, probe_cpu) = measured(api.addr(), &probes, plan.run, &accounts);
+    rows.push(http_row(
+        "HEAD, warm: the redirect's answer, no click",
+        probe,
+        vec![(
+            "bare hyper".into(),
+            probe.requests_per_s / hyper.requests_per_s,
+        )],
+        &format!("what the HTTP side costs without the click pipeline; {probe_cpu}"),
+    ));
 
     step("redirect, warm, behind nginx with its default proxy settings");
     let behind_nginx = {
@@ -362,6 +366,109 @@ async fn main() {
         &format!("{shorten_refused} refused by the guards; {shorten_cpu}"),
     ));
 
+    step("url-api on axum: the same loads, the same services behind it");
+    rss.push(("url-api (tide)".into(), mib(api.peak_rss_kib())));
+    api.terminate();
+    settle(&db).await;
+    let api = url_api(&pg, &kafka, &rpc_url, "axum");
+    cgroups.adopt("url-api-axum", api.pid());
+    let accounts = cpu::Accounts::of(&[
+        ("url-api", api.pid()),
+        ("analytics-consumer", consumer.pid()),
+    ]);
+    let _prime = wrk::run(api.addr(), &warm, plan.run);
+    let refused = refusals(&api).await;
+    let (axum_warm, axum_warm_cpu) = measured(api.addr(), &warm, plan.run, &accounts);
+    rows.push(http_row(
+        &format!("axum: redirect, warm ({} codes)", plan.warm_links),
+        axum_warm,
+        vec![
+            (
+                "bare hyper".into(),
+                axum_warm.requests_per_s / hyper.requests_per_s,
+            ),
+            (
+                "tide".into(),
+                axum_warm.requests_per_s / redirect_warm.requests_per_s,
+            ),
+        ],
+        &format!(
+            "{} refused by the guards; {axum_warm_cpu}",
+            refusals(&api).await - refused
+        ),
+    ));
+    signal(consumer.pid(), "STOP");
+    let (axum_paused, axum_paused_cpu) = measured(api.addr(), &warm, plan.run, &accounts);
+    signal(consumer.pid(), "CONT");
+    rows.push(http_row(
+        "axum: redirect, warm, analytics-consumer paused",
+        axum_paused,
+        vec![
+            (
+                "bare hyper".into(),
+                axum_paused.requests_per_s / hyper.requests_per_s,
+            ),
+            (
+                "tide".into(),
+                axum_paused.requests_per_s / paused.requests_per_s,
+            ),
+        ],
+        &axum_paused_cpu,
+    ));
+    settle(&db).await;
+    let (axum_probe, axum_probe_cpu) = measured(api.addr(), &probes, plan.run, &accounts);
+    rows.push(http_row(
+        "axum: HEAD, warm: the redirect's answer, no click",
+        axum_probe,
+        vec![
+            (
+                "bare hyper".into(),
+                axum_probe.requests_per_s / hyper.requests_per_s,
+            ),
+            (
+                "tide".into(),
+                axum_probe.requests_per_s / probe.requests_per_s,
+            ),
+        ],
+        &axum_probe_cpu,
+    ));
+    let refused = refusals(&api).await;
+    let (axum_cold, axum_cold_cpu) = measured(api.addr(), &cold, plan.run, &accounts);
+    rows.push(http_row(
+        &format!("axum: redirect, cold ({} links)", plan.cold_links),
+        axum_cold,
+        vec![
+            (
+                "pgbench point select".into(),
+                axum_cold.requests_per_s / point_select,
+            ),
+            (
+                "tide".into(),
+                axum_cold.requests_per_s / redirect_cold.requests_per_s,
+            ),
+        ],
+        &format!(
+            "{} refused by the guards; {axum_cold_cpu}",
+            refusals(&api).await - refused
+        ),
+    ));
+    let (axum_shorten, axum_shorten_cpu) = measured(api.addr(), &shortens, plan.run, &accounts);
+    rows.push(http_row(
+        "axum: shorten",
+        axum_shorten,
+        vec![
+            (
+                "pgbench insert".into(),
+                axum_shorten.requests_per_s / insert,
+            ),
+            (
+                "tide".into(),
+                axum_shorten.requests_per_s / shorten.requests_per_s,
+            ),
+        ],
+        &axum_shorten_cpu,
+    ));
+
     step("GetClickCount at three sizes, measured in turns");
     // One link per size, all seeded before any is measured, then measured in turns: whatever
     // the machine does meanwhile (PostgreSQL catching up on the bulk load, a neighbour) falls
@@ -443,7 +550,7 @@ async fn main() {
         .push(("raw consume".into(), ingest / raw));
     rows.push(pipeline_row);
 
-    rss.push(("url-api".into(), mib(api.peak_rss_kib())));
+    rss.push(("url-api (axum)".into(), mib(api.peak_rss_kib())));
     rss.push(("analytics-rpc".into(), mib(rpc.peak_rss_kib())));
     rss.push((
         "analytics-consumer (pipeline)".into(),
@@ -503,7 +610,59 @@ async fn main() {
         )],
         &embedded_shorten_cpu,
     ));
-    rss.push(("shortener".into(), mib(shortener.service.peak_rss_kib())));
+    rss.push((
+        "shortener (tide)".into(),
+        mib(shortener.service.peak_rss_kib()),
+    ));
+
+    step("the embedded shortener on axum, on the same file");
+    let shortener = shortener.restart_on("axum");
+    let accounts = cpu::Accounts::of(&[("shortener", shortener.service.pid())]);
+    let at = shortener.service.addr().to_owned();
+    let _prime = wrk::run(&at, &warm, plan.run);
+    let (axum_embedded_warm, cpu) = measured(&at, &warm, plan.run, &accounts);
+    rows.push(http_row(
+        "embedded on axum: redirect, warm",
+        axum_embedded_warm,
+        vec![
+            (
+                "bare hyper".into(),
+                axum_embedded_warm.requests_per_s / hyper.requests_per_s,
+            ),
+            (
+                "tide".into(),
+                axum_embedded_warm.requests_per_s / embedded_warm.requests_per_s,
+            ),
+        ],
+        &cpu,
+    ));
+    let (axum_embedded_cold, cpu) = measured(&at, &cold, plan.run, &accounts);
+    rows.push(http_row(
+        &format!(
+            "embedded on axum: redirect, cold ({} links)",
+            plan.cold_links
+        ),
+        axum_embedded_cold,
+        vec![(
+            "tide".into(),
+            axum_embedded_cold.requests_per_s / embedded_cold.requests_per_s,
+        )],
+        &cpu,
+    ));
+    let (axum_embedded_shorten, cpu) = measured(&at, &shortens, plan.run, &accounts);
+    rows.push(http_row(
+        "embedded on axum: shorten",
+        axum_embedded_shorten,
+        vec![(
+            "tide".into(),
+            axum_embedded_shorten.requests_per_s / embedded_shorten.requests_per_s,
+        )],
+        &cpu,
+    ));
+    rss.push((
+        "shortener (axum)".into(),
+        mib(shortener.service.peak_rss_kib()),
+    ));
     let embedded_ingest = shortener
         .ingest_rate(plan.pipeline_events, EMBEDDED_BATCH)
         .await;
@@ -603,6 +762,21 @@ fn rate_row(scenario: &str, rate: f64, unit: &'static str, note: &str) -> Row {
         note: note.to_owned(),
         ..Row::default()
     }
+}
+
+/// url-api on `engine`, with rate limits off: wrk is one client asking as fast as it can (the
+/// limiter is measured on its own).
+fn url_api(pg: &PrivatePostgres, kafka: &PrivateKafka, rpc_url: &str, engine: &str) -> Service {
+    service(
+        "url-api",
+        pg,
+        kafka,
+        &[
+            ("ANALYTICS_RPC_URL", rpc_url.to_owned()),
+            ("RATE_LIMITS_ENABLED", "false".to_owned()),
+            ("HTTP_ENGINE", engine.to_owned()),
+        ],
+    )
 }
 
 /// A service binary built beside this one, on the private servers, with its shipped

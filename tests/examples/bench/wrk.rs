@@ -11,6 +11,8 @@ use serde_json::Value;
 pub(crate) enum Load {
     /// `GET /{prefix}{n:07}` for n uniformly random in 1..=count.
     Redirects { prefix: char, count: u64 },
+    /// `HEAD` of the same: the redirect's answer without a click (link previewers' requests).
+    Probes { prefix: char, count: u64 },
     /// `POST /api/v1/urls`, each with a URL of its own, with this API key.
     Shortens { key: String },
 }
@@ -37,7 +39,8 @@ request = function()
     return wrk.format("POST", "/api/v1/urls", headers,
       '{"original_url":"https://example.com/shortened/' .. counter .. '"}')
   end
-  return wrk.format("GET", string.format("/%s%07d", prefix, math.random(1, n)))
+  local method = mode == "probe" and "HEAD" or "GET"
+  return wrk.format(method, string.format("/%s%07d", prefix, math.random(1, n)))
 end
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -52,6 +55,7 @@ pub(crate) fn run(addr: &str, load: &Load, duration: Duration) -> Figures {
     std::fs::write(&script, SCRIPT).expect("write the wrk script");
     let (mode, n, prefix, key) = match load {
         Load::Redirects { prefix, count } => ("redirect", *count, prefix.to_string(), ""),
+        Load::Probes { prefix, count } => ("probe", *count, prefix.to_string(), ""),
         Load::Shortens { key } => ("shorten", 0, String::new(), key.as_str()),
     };
     let output = Command::new("wrk")

@@ -77,6 +77,11 @@ impl HttpServer {
         self.listener.local_addr()
     }
 
+    /// The engine that will serve.
+    pub fn engine(&self) -> Engine {
+        self.api.settings.engine
+    }
+
     /// Serves until `shutdown` completes, then drains through hyper's graceful shutdown: no new
     /// connections, idle ones closed, requests in flight answered (with `Connection: close`)
     /// for up to the drain timeout; what is still open then is dropped. Call it on the
