@@ -8,9 +8,10 @@
 mod api;
 mod engine;
 mod server;
+mod settings;
 
-pub use api::settings::{Engine, HttpSettings, RequestLimits};
 pub use server::{ClientTimeouts, HttpServer};
+pub use settings::{Engine, HttpSettings, RequestLimits};
 
 /// The query string of `GET /api/v1/links` (without the `?`; `None` when there is none) as the
 /// route reads it: the query, or the `detail` of the 400 it answers with. Public for the fuzzer.

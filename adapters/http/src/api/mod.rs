@@ -14,7 +14,6 @@ pub(crate) mod query;
 mod rate_limits;
 mod redirect;
 pub(crate) mod routes;
-pub(crate) mod settings;
 mod shorten;
 
 use std::future::Future;
@@ -30,7 +29,7 @@ pub(crate) use body::BoxError;
 pub(crate) use client_ip::Peer;
 
 use self::routes::Endpoint;
-use self::settings::HttpSettings;
+use crate::settings::HttpSettings;
 
 /// The use cases and settings every request is answered with: cheap to clone, shared by
 /// every request of either engine.

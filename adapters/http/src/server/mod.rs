@@ -6,6 +6,7 @@
 mod body_read;
 mod deadlines;
 mod guards;
+mod linger;
 mod metrics;
 pub(crate) mod pipeline;
 mod request_span;
@@ -38,6 +39,7 @@ pub use self::deadlines::ClientTimeouts;
 
 use self::body_read::Tracked;
 use self::deadlines::{Answering, TimedStream};
+use self::linger::{Linger, Lingering};
 use self::runtime::{AsyncStd, Runtime, Tokio};
 use crate::api::{Api, BoxError, Peer};
 use crate::engine;
@@ -189,7 +191,8 @@ where
     /// One connection, in a task of its own, until it closes or the server is gone.
     fn serve<R: Runtime>(&self, stream: R::Stream, remote: SocketAddr) {
         let peer = Peer(remote);
-        let answering = Answering::default();
+        let (answering, linger) = (Answering::default(), Linger::default());
+        let stream = Lingering::new(stream, linger.clone());
         let io = FuturesIo::new(TimedStream::new(stream, self.timeouts, answering.clone()));
         let (service, draining) = (self.service.clone(), Arc::clone(self.draining));
         let service = service_fn(move |mut req: Request<Incoming>| {
@@ -197,7 +200,7 @@ where
             req.extensions_mut().insert(peer);
             let (req, body_read) = Tracked::request(req);
             let answer = service.clone().oneshot(req);
-            let draining = Arc::clone(&draining);
+            let (draining, linger) = (Arc::clone(&draining), linger.clone());
             async move {
                 let mut res = match answer.await {
                     Ok(res) => res,
@@ -206,8 +209,13 @@ where
                 drop(answered);
                 // hyper closes a connection whose request body was left unread (a route that
                 // refused the request before reading it): the response must say so, or a
-                // client would send its next request into a closed socket.
-                if draining.load(Ordering::SeqCst) || body_read.left_unread() {
+                // client would send its next request into a closed socket; and the close
+                // lingers, for the client may still be sending that body.
+                let unread = body_read.left_unread();
+                if unread {
+                    linger.on_close();
+                }
+                if draining.load(Ordering::SeqCst) || unread {
                     res.headers_mut()
                         .insert(CONNECTION, HeaderValue::from_static("close"));
                 }
@@ -250,6 +258,54 @@ mod tests {
             Engine::Tide => async_std::task::block_on(serving),
             Engine::Axum => tokio::runtime::Runtime::new().unwrap().block_on(serving),
         }
+    }
+
+    /// A body refused for its declared length (413) is one the client may still be sending:
+    /// the server lingers, so the client can send all of it, where closing at once would reset
+    /// the connection under its writes (and could destroy the response before it is read).
+    #[rstest]
+    fn a_client_still_sending_a_refused_body_is_not_reset(
+        #[values(Engine::Tide, Engine::Axum)] engine: Engine,
+    ) {
+        let settings = HttpSettings {
+            engine,
+            ..crate::tests::settings()
+        };
+        let server = HttpServer::bind(
+            "127.0.0.1:0".parse().unwrap(),
+            Arc::new(MockLinks::new()),
+            settings,
+        )
+        .unwrap();
+        let addr = server.local_addr().unwrap();
+        let (stop, stopped) = async_channel::bounded::<()>(1);
+        let serving = std::thread::spawn(move || {
+            run_on(
+                engine,
+                server.serve(async move {
+                    let _ = stopped.recv().await;
+                }),
+            );
+        });
+
+        let mut client = TcpStream::connect(addr).unwrap();
+        let chunk = [b'x'; 64 * 1024];
+        let length = 64 * chunk.len();
+        write!(
+            client,
+            "POST /api/v1/urls HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n\
+             Content-Length: {length}\r\n\r\n"
+        )
+        .unwrap();
+        // The answer comes before the body is sent: the length alone refuses it.
+        let mut head = [0; 12];
+        client.read_exact(&mut head).unwrap();
+        assert_eq!(&head, b"HTTP/1.1 413");
+        let sent = (0..64).try_for_each(|_| client.write_all(&chunk));
+
+        assert!(sent.is_ok(), "the body's writes failed: {sent:?}");
+        stop.send_blocking(()).unwrap();
+        serving.join().unwrap();
     }
 
     #[rstest]

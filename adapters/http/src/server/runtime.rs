@@ -3,12 +3,21 @@
 
 use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{Shutdown, SocketAddr};
+
+/// A connection's stream, as the server reads and writes it.
+pub(crate) trait Stream:
+    futures::AsyncRead + futures::AsyncWrite + Unpin + Send + 'static
+{
+    /// Ends the sending side (a FIN) and leaves the receiving side open: a half-close, which
+    /// closing the stream does not always do (async-io's only flushes).
+    fn shut_write(&self) -> io::Result<()>;
+}
 
 /// What the connection loop asks of a runtime.
 pub(crate) trait Runtime: 'static {
     type Listener: Send + Sync;
-    type Stream: futures::AsyncRead + futures::AsyncWrite + Unpin + Send + 'static;
+    type Stream: Stream;
 
     /// Adopts a bound listener: this runtime's reactor watches it from now on.
     fn listen(listener: std::net::TcpListener) -> io::Result<Self::Listener>;
@@ -60,6 +69,18 @@ impl Runtime for Tokio {
 
     fn spawn(task: impl Future<Output = ()> + Send + 'static) {
         tokio::spawn(task);
+    }
+}
+
+impl Stream for async_std::net::TcpStream {
+    fn shut_write(&self) -> io::Result<()> {
+        self.shutdown(Shutdown::Write)
+    }
+}
+
+impl Stream for tokio_util::compat::Compat<tokio::net::TcpStream> {
+    fn shut_write(&self) -> io::Result<()> {
+        socket2::SockRef::from(self.get_ref()).shutdown(Shutdown::Write)
     }
 }
 
