@@ -21,6 +21,7 @@
 mod cgroup;
 mod cpu;
 mod embedded;
+mod engines;
 mod grpc;
 mod limiter;
 mod limits;
@@ -33,6 +34,8 @@ mod wrk;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use futures::future::BoxFuture;
 
 use integration_tests::metrics::samples;
 use integration_tests::nginx::Nginx;
@@ -212,104 +215,7 @@ async fn main() {
         );
     }
 
-    // Where each scenario's CPU went, beside its rate.
-    let accounts = cpu::Accounts::of(&[
-        ("url-api", api.pid()),
-        ("analytics-consumer", consumer.pid()),
-    ]);
-
-    step("redirect, warm: every code in the cache");
-    let _prime = wrk::run(api.addr(), &warm, plan.run);
-    let refused = refusals(&api).await;
-    let (redirect_warm, warm_cpu) = measured(api.addr(), &warm, plan.run, &accounts);
-    let warm_refused = refusals(&api).await - refused;
-    rows.push(http_row(
-        &format!("redirect, warm ({} codes)", plan.warm_links),
-        redirect_warm,
-        vec![
-            (
-                "bare tide".into(),
-                redirect_warm.requests_per_s / tide.requests_per_s,
-            ),
-            (
-                "bare hyper".into(),
-                redirect_warm.requests_per_s / hyper.requests_per_s,
-            ),
-        ],
-        &format!(
-            "{warm_refused} refused by the guards; publishing to Kafka, metrics, access logs \
-             and every guard on; {warm_cpu}"
-        ),
-    ));
-
-    step("redirect, warm, analytics-consumer paused (SIGSTOP): url-api and the broker alone");
-    // On two shared cores the click pipeline behind each redirect (the broker taking it, the
-    // consumer and PostgreSQL storing it) competes with url-api; paused, the clicks wait in
-    // the topic and are stored once it resumes, and what is left is url-api's own cost.
-    signal(consumer.pid(), "STOP");
-    let (paused, paused_cpu) = measured(api.addr(), &warm, plan.run, &accounts);
-    signal(consumer.pid(), "CONT");
-    rows.push(http_row(
-        "redirect, warm, analytics-consumer paused",
-        paused,
-        vec![
-            (
-                "bare hyper".into(),
-                paused.requests_per_s / hyper.requests_per_s,
-            ),
-            (
-                "with the consumer running".into(),
-                paused.requests_per_s / redirect_warm.requests_per_s,
-            ),
-        ],
-        &format!("clicks still published to Kafka; {paused_cpu}"),
-    ));
-    settle(&db).await;
-    let probes = Load::Probes {
-        prefix: 'w',
-        count: plan.warm_links,
-    };
-    let (probe, probe_cpu) = measured(api.addr(), &probes, plan.run, &accounts);
-    rows.push(http_row(
-        "HEAD, warm: the redirect's answer, no click",
-        probe,
-        vec![(
-            "bare hyper".into(),
-            probe.requests_per_s / hyper.requests_per_s,
-        )],
-        &format!("what the HTTP side costs without the click pipeline; {probe_cpu}"),
-    ));
-
-    step("redirect, warm, behind nginx with its default proxy settings");
-    let behind_nginx = {
-        let nginx = Nginx::start(api.addr().parse().expect("an address"));
-        measured(&nginx.addr, &warm, plan.run, &accounts)
-    };
-    let (behind_nginx, nginx_cpu) = behind_nginx;
-    rows.push(http_row(
-        "redirect, warm, behind nginx",
-        behind_nginx,
-        vec![
-            (
-                "nginx before bare hyper".into(),
-                behind_nginx.requests_per_s / nginx_hyper.requests_per_s,
-            ),
-            (
-                "url-api direct".into(),
-                behind_nginx.requests_per_s / redirect_warm.requests_per_s,
-            ),
-        ],
-        &nginx_cpu,
-    ));
-
-    step("redirect, cold: uniformly random codes, mostly cache misses");
-    let cold = Load::Redirects {
-        prefix: 'b',
-        count: plan.cold_links,
-    };
-    let refused = refusals(&api).await;
-    let (redirect_cold, cold_cpu) = measured(api.addr(), &cold, plan.run, &accounts);
-    let cold_refused = refusals(&api).await - refused;
+    step("limits: pgbench's point select and insert on urls, url-api's pool size");
     let point_select = pgbench::tps(
         &pg.url,
         &format!(
@@ -327,23 +233,6 @@ async fn main() {
         "tx/s",
         &format!("{POOL_SIZE} connections, url-api's pool size"),
     ));
-    rows.push(http_row(
-        &format!("redirect, cold ({} links)", plan.cold_links),
-        redirect_cold,
-        vec![(
-            "pgbench point select".into(),
-            redirect_cold.requests_per_s / point_select,
-        )],
-        &format!("{cold_refused} refused by the guards; {cold_cpu}"),
-    ));
-
-    step("shorten");
-    let refused = refusals(&api).await;
-    let shortens = Load::Shortens {
-        key: seed::api_key(&db).await,
-    };
-    let (shorten, shorten_cpu) = measured(api.addr(), &shortens, plan.run, &accounts);
-    let shorten_refused = refusals(&api).await - refused;
     let insert = pgbench::tps(
         &pg.url,
         "\\set i random(1, 2000000000)\n\
@@ -359,115 +248,98 @@ async fn main() {
         "tx/s",
         &format!("{POOL_SIZE} connections"),
     ));
-    rows.push(http_row(
-        "shorten",
-        shorten,
-        vec![("pgbench insert".into(), shorten.requests_per_s / insert)],
-        &format!("{shorten_refused} refused by the guards; {shorten_cpu}"),
+    let limits = engines::Limits {
+        hyper: hyper.requests_per_s,
+        tide: tide.requests_per_s,
+        postgres: Some((point_select, insert)),
+    };
+    let loads = |key: String| engines::Loads {
+        warm: Load::Redirects {
+            prefix: 'w',
+            count: plan.warm_links,
+        },
+        probes: Load::Probes {
+            prefix: 'w',
+            count: plan.warm_links,
+        },
+        cold: Load::Redirects {
+            prefix: 'b',
+            count: plan.cold_links,
+        },
+        shortens: Load::Shortens { key },
+        run: plan.run,
+    };
+    let stack_loads = loads(seed::api_key(&db).await);
+
+    step(&format!(
+        "url-api on tide: {} warm codes, {} cold links, shortens",
+        plan.warm_links, plan.cold_links
     ));
+    // Where each scenario's CPU went, beside its rate.
+    let accounts = cpu::Accounts::of(&[
+        ("url-api", api.pid()),
+        ("analytics-consumer", consumer.pid()),
+    ]);
+    let count = || -> BoxFuture<'_, u64> { Box::pin(refusals(&api)) };
+    let stack = engines::Target {
+        name: "",
+        addr: api.addr(),
+        accounts: &accounts,
+        counted: "refused by the guards",
+        count: &count,
+        consumer: Some((consumer.pid(), &db)),
+    };
+    let on_tide = engines::rows(&mut rows, &stack, &stack_loads, &limits, None).await;
+
+    step("redirect, warm, behind nginx with its default proxy settings");
+    let (behind_nginx, nginx_cpu) = {
+        let nginx = Nginx::start(api.addr().parse().expect("an address"));
+        measured(&nginx.addr, &stack_loads.warm, plan.run, &accounts)
+    };
+    rows.push(http_row(
+        "redirect, warm, behind nginx",
+        behind_nginx,
+        vec![
+            (
+                "nginx before bare hyper".into(),
+                behind_nginx.requests_per_s / nginx_hyper.requests_per_s,
+            ),
+            (
+                "url-api direct".into(),
+                behind_nginx.requests_per_s / on_tide.warm.requests_per_s,
+            ),
+        ],
+        &nginx_cpu,
+    ));
+    settle(&db).await;
 
     step("url-api on axum: the same loads, the same services behind it");
     rss.push(("url-api (tide)".into(), mib(api.peak_rss_kib())));
     api.terminate();
-    settle(&db).await;
     let api = url_api(&pg, &kafka, &rpc_url, "axum");
     cgroups.adopt("url-api-axum", api.pid());
     let accounts = cpu::Accounts::of(&[
         ("url-api", api.pid()),
         ("analytics-consumer", consumer.pid()),
     ]);
-    let _prime = wrk::run(api.addr(), &warm, plan.run);
-    let refused = refusals(&api).await;
-    let (axum_warm, axum_warm_cpu) = measured(api.addr(), &warm, plan.run, &accounts);
-    rows.push(http_row(
-        &format!("axum: redirect, warm ({} codes)", plan.warm_links),
-        axum_warm,
-        vec![
-            (
-                "bare hyper".into(),
-                axum_warm.requests_per_s / hyper.requests_per_s,
-            ),
-            (
-                "tide".into(),
-                axum_warm.requests_per_s / redirect_warm.requests_per_s,
-            ),
-        ],
-        &format!(
-            "{} refused by the guards; {axum_warm_cpu}",
-            refusals(&api).await - refused
-        ),
-    ));
-    signal(consumer.pid(), "STOP");
-    let (axum_paused, axum_paused_cpu) = measured(api.addr(), &warm, plan.run, &accounts);
-    signal(consumer.pid(), "CONT");
-    rows.push(http_row(
-        "axum: redirect, warm, analytics-consumer paused",
-        axum_paused,
-        vec![
-            (
-                "bare hyper".into(),
-                axum_paused.requests_per_s / hyper.requests_per_s,
-            ),
-            (
-                "tide".into(),
-                axum_paused.requests_per_s / paused.requests_per_s,
-            ),
-        ],
-        &axum_paused_cpu,
-    ));
+    let count = || -> BoxFuture<'_, u64> { Box::pin(refusals(&api)) };
+    let stack = engines::Target {
+        name: "axum: ",
+        addr: api.addr(),
+        accounts: &accounts,
+        counted: "refused by the guards",
+        count: &count,
+        consumer: Some((consumer.pid(), &db)),
+    };
+    engines::rows(
+        &mut rows,
+        &stack,
+        &stack_loads,
+        &limits,
+        Some(("tide", &on_tide)),
+    )
+    .await;
     settle(&db).await;
-    let (axum_probe, axum_probe_cpu) = measured(api.addr(), &probes, plan.run, &accounts);
-    rows.push(http_row(
-        "axum: HEAD, warm: the redirect's answer, no click",
-        axum_probe,
-        vec![
-            (
-                "bare hyper".into(),
-                axum_probe.requests_per_s / hyper.requests_per_s,
-            ),
-            (
-                "tide".into(),
-                axum_probe.requests_per_s / probe.requests_per_s,
-            ),
-        ],
-        &axum_probe_cpu,
-    ));
-    let refused = refusals(&api).await;
-    let (axum_cold, axum_cold_cpu) = measured(api.addr(), &cold, plan.run, &accounts);
-    rows.push(http_row(
-        &format!("axum: redirect, cold ({} links)", plan.cold_links),
-        axum_cold,
-        vec![
-            (
-                "pgbench point select".into(),
-                axum_cold.requests_per_s / point_select,
-            ),
-            (
-                "tide".into(),
-                axum_cold.requests_per_s / redirect_cold.requests_per_s,
-            ),
-        ],
-        &format!(
-            "{} refused by the guards; {axum_cold_cpu}",
-            refusals(&api).await - refused
-        ),
-    ));
-    let (axum_shorten, axum_shorten_cpu) = measured(api.addr(), &shortens, plan.run, &accounts);
-    rows.push(http_row(
-        "axum: shorten",
-        axum_shorten,
-        vec![
-            (
-                "pgbench insert".into(),
-                axum_shorten.requests_per_s / insert,
-            ),
-            (
-                "tide".into(),
-                axum_shorten.requests_per_s / shorten.requests_per_s,
-            ),
-        ],
-        &axum_shorten_cpu,
-    ));
 
     step("GetClickCount at three sizes, measured in turns");
     // One link per size, all seeded before any is measured, then measured in turns: whatever
@@ -562,54 +434,29 @@ async fn main() {
         service.terminate();
     }
     let shortener = embedded::Embedded::start(plan.warm_links, plan.cold_links).await;
-    let accounts = cpu::Accounts::of(&[("shortener", shortener.service.pid())]);
-    let at = shortener.service.addr().to_owned();
-    let _prime = wrk::run(&at, &warm, plan.run);
-    let (embedded_warm, embedded_warm_cpu) = measured(&at, &warm, plan.run, &accounts);
-    rows.push(http_row(
-        "embedded: redirect, warm",
-        embedded_warm,
-        vec![
-            (
-                "bare hyper".into(),
-                embedded_warm.requests_per_s / hyper.requests_per_s,
-            ),
-            (
-                "the stack".into(),
-                embedded_warm.requests_per_s / redirect_warm.requests_per_s,
-            ),
-        ],
-        &format!(
-            "{} clicks dropped by a full queue so far; {embedded_warm_cpu}",
-            shortener.dropped_clicks().await
-        ),
-    ));
-    let (embedded_cold, embedded_cold_cpu) = measured(&at, &cold, plan.run, &accounts);
-    rows.push(http_row(
-        &format!("embedded: redirect, cold ({} links)", plan.cold_links),
-        embedded_cold,
-        vec![(
-            "the stack".into(),
-            embedded_cold.requests_per_s / redirect_cold.requests_per_s,
-        )],
-        &format!(
-            "{} clicks dropped by a full queue so far; {embedded_cold_cpu}",
-            shortener.dropped_clicks().await
-        ),
-    ));
-    let shortens = Load::Shortens {
-        key: shortener.key.clone(),
+    let embedded_loads = loads(shortener.key.clone());
+    let limits = engines::Limits {
+        postgres: None,
+        ..limits
     };
-    let (embedded_shorten, embedded_shorten_cpu) = measured(&at, &shortens, plan.run, &accounts);
-    rows.push(http_row(
-        "embedded: shorten",
-        embedded_shorten,
-        vec![(
-            "the stack".into(),
-            embedded_shorten.requests_per_s / shorten.requests_per_s,
-        )],
-        &embedded_shorten_cpu,
-    ));
+    let accounts = cpu::Accounts::of(&[("shortener", shortener.service.pid())]);
+    let count = || -> BoxFuture<'_, u64> { Box::pin(shortener.dropped_clicks()) };
+    let target = engines::Target {
+        name: "embedded: ",
+        addr: shortener.service.addr(),
+        accounts: &accounts,
+        counted: "clicks dropped by a full queue",
+        count: &count,
+        consumer: None,
+    };
+    let embedded_on_tide = engines::rows(
+        &mut rows,
+        &target,
+        &embedded_loads,
+        &limits,
+        Some(("the stack", &on_tide)),
+    )
+    .await;
     rss.push((
         "shortener (tide)".into(),
         mib(shortener.service.peak_rss_kib()),
@@ -618,47 +465,23 @@ async fn main() {
     step("the embedded shortener on axum, on the same file");
     let shortener = shortener.restart_on("axum");
     let accounts = cpu::Accounts::of(&[("shortener", shortener.service.pid())]);
-    let at = shortener.service.addr().to_owned();
-    let _prime = wrk::run(&at, &warm, plan.run);
-    let (axum_embedded_warm, cpu) = measured(&at, &warm, plan.run, &accounts);
-    rows.push(http_row(
-        "embedded on axum: redirect, warm",
-        axum_embedded_warm,
-        vec![
-            (
-                "bare hyper".into(),
-                axum_embedded_warm.requests_per_s / hyper.requests_per_s,
-            ),
-            (
-                "tide".into(),
-                axum_embedded_warm.requests_per_s / embedded_warm.requests_per_s,
-            ),
-        ],
-        &cpu,
-    ));
-    let (axum_embedded_cold, cpu) = measured(&at, &cold, plan.run, &accounts);
-    rows.push(http_row(
-        &format!(
-            "embedded on axum: redirect, cold ({} links)",
-            plan.cold_links
-        ),
-        axum_embedded_cold,
-        vec![(
-            "tide".into(),
-            axum_embedded_cold.requests_per_s / embedded_cold.requests_per_s,
-        )],
-        &cpu,
-    ));
-    let (axum_embedded_shorten, cpu) = measured(&at, &shortens, plan.run, &accounts);
-    rows.push(http_row(
-        "embedded on axum: shorten",
-        axum_embedded_shorten,
-        vec![(
-            "tide".into(),
-            axum_embedded_shorten.requests_per_s / embedded_shorten.requests_per_s,
-        )],
-        &cpu,
-    ));
+    let count = || -> BoxFuture<'_, u64> { Box::pin(shortener.dropped_clicks()) };
+    let target = engines::Target {
+        name: "embedded on axum: ",
+        addr: shortener.service.addr(),
+        accounts: &accounts,
+        counted: "clicks dropped by a full queue",
+        count: &count,
+        consumer: None,
+    };
+    engines::rows(
+        &mut rows,
+        &target,
+        &embedded_loads,
+        &limits,
+        Some(("tide", &embedded_on_tide)),
+    )
+    .await;
     rss.push((
         "shortener (axum)".into(),
         mib(shortener.service.peak_rss_kib()),
