@@ -25,8 +25,8 @@ use std::time::Duration;
 use application::Links;
 use bytes::Bytes;
 use futures::future::{Either, select};
-use http::header::{CONNECTION, HeaderValue};
-use http::{Request, Response};
+use http::header::{CONNECTION, CONTENT_LENGTH, HeaderValue};
+use http::{Method, Request, Response};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -197,6 +197,7 @@ where
         let (service, draining) = (self.service.clone(), Arc::clone(self.draining));
         let service = service_fn(move |mut req: Request<Incoming>| {
             let answered = answering.begin();
+            let head = req.method() == Method::HEAD;
             req.extensions_mut().insert(peer);
             let (req, body_read) = Tracked::request(req);
             let answer = service.clone().oneshot(req);
@@ -207,6 +208,9 @@ where
                     Err(never) => match never {},
                 };
                 drop(answered);
+                if head {
+                    content_length(&mut res);
+                }
                 // hyper closes a connection whose request body was left unread (a route that
                 // refused the request before reading it): the response must say so, or a
                 // client would send its next request into a closed socket; and the close
@@ -229,6 +233,19 @@ where
                 tracing::debug!(error = %e, "connection ended with an error");
             }
         });
+    }
+}
+
+/// A HEAD answer's `Content-Length`: the GET's, as RFC 9110 §9.3.2 has it. hyper leaves it out
+/// of HEAD answers (it sends no body), and a client that doesn't remember it asked HEAD would
+/// wait for the close to find the end.
+fn content_length<B: hyper::body::Body>(res: &mut Response<B>) {
+    if res.headers().contains_key(CONTENT_LENGTH) {
+        return;
+    }
+    if let Some(length) = res.body().size_hint().exact() {
+        res.headers_mut()
+            .insert(CONTENT_LENGTH, HeaderValue::from(length));
     }
 }
 
@@ -304,6 +321,54 @@ mod tests {
         let sent = (0..64).try_for_each(|_| client.write_all(&chunk));
 
         assert!(sent.is_ok(), "the body's writes failed: {sent:?}");
+        stop.send_blocking(()).unwrap();
+        serving.join().unwrap();
+    }
+
+    /// A HEAD is answered with the GET's length, on either engine: the redirect's (0), and the
+    /// OpenAPI document's (a GET route's HEAD).
+    #[rstest]
+    fn a_head_answer_says_how_long_the_get_answer_is(
+        #[values(Engine::Tide, Engine::Axum)] engine: Engine,
+    ) {
+        let mut links = MockLinks::new();
+        links.expect_admit().returning(|_, _, _| Ok(None));
+        links
+            .expect_resolve()
+            .returning(|_| Ok(LongUrl::parse("https://example.com/").unwrap()));
+        let settings = HttpSettings {
+            engine,
+            ..crate::tests::settings()
+        };
+        let server =
+            HttpServer::bind("127.0.0.1:0".parse().unwrap(), Arc::new(links), settings).unwrap();
+        let addr = server.local_addr().unwrap();
+        let (stop, stopped) = async_channel::bounded::<()>(1);
+        let serving = std::thread::spawn(move || {
+            run_on(
+                engine,
+                server.serve(async move {
+                    let _ = stopped.recv().await;
+                }),
+            );
+        });
+        let document = crate::api::openapi::DOCUMENT.len();
+
+        for (path, length) in [("/abcDEF12", 0), ("/api/v1/openapi.json", document)] {
+            let mut stream = TcpStream::connect(addr).unwrap();
+            write!(
+                stream,
+                "HEAD {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+            )
+            .unwrap();
+            let mut response = String::new();
+            stream.read_to_string(&mut response).unwrap();
+            assert!(
+                response.contains(&format!("content-length: {length}\r\n")),
+                "HEAD {path}: {response}"
+            );
+            assert!(response.ends_with("\r\n\r\n"), "a body: {response}");
+        }
         stop.send_blocking(()).unwrap();
         serving.join().unwrap();
     }
