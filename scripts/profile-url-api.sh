@@ -47,11 +47,12 @@ wrk.method = "$method"
 LUA
 wrk -t1 -c64 -d3s -s "$work/load.lua" "http://127.0.0.1:$port/$code" >/dev/null
 wrk -t1 -c64 -d15s -s "$work/load.lua" "http://127.0.0.1:$port/$code" >"$work/wrk.txt" &
+wrk_pid=$!
 sleep 2
 perf record -q -g -p "$api_pid" -o "$work/perf.data" -- sleep 10 >/dev/null 2>&1
-wait
+wait "$wrk_pid"
 grep -E "Requests/sec|Latency" "$work/wrk.txt"
 echo "--- url-api on $engine, $method: by library"
-perf report -q -i "$work/perf.data" --no-children --sort dso 2>/dev/null | head -12
+perf report -q -g none -i "$work/perf.data" --no-children --sort dso 2>/dev/null | head -12
 echo "--- the hottest symbols"
-perf report -q -i "$work/perf.data" --no-children --sort dso,sym 2>/dev/null | head -40
+perf report -q -g none -i "$work/perf.data" --no-children --sort dso,sym 2>/dev/null | head -40
