@@ -269,6 +269,42 @@ mod tests {
         Ok(response)
     }
 
+    /// A server on a free port, run on its engine's runtime in a thread of its own, as the
+    /// binaries run it.
+    struct Serving {
+        addr: SocketAddr,
+        stop: async_channel::Sender<()>,
+        thread: std::thread::JoinHandle<()>,
+    }
+
+    impl Serving {
+        fn start(links: Arc<dyn Links>, settings: HttpSettings) -> Self {
+            let engine = settings.engine;
+            let server = HttpServer::bind("127.0.0.1:0".parse().unwrap(), links, settings).unwrap();
+            let addr = server.local_addr().unwrap();
+            let (stop, stopped) = async_channel::bounded::<()>(1);
+            let thread = std::thread::spawn(move || {
+                run_on(
+                    engine,
+                    server.serve(async move {
+                        let _ = stopped.recv().await;
+                    }),
+                );
+            });
+            Self { addr, stop, thread }
+        }
+
+        /// Tells it to shut down, and returns what waits for it to finish.
+        fn stopping(self) -> std::thread::JoinHandle<()> {
+            self.stop.send_blocking(()).unwrap();
+            self.thread
+        }
+
+        fn stop(self) {
+            self.stopping().join().unwrap();
+        }
+    }
+
     /// Runs `serving` on the engine's runtime, as the binaries do.
     fn run_on(engine: Engine, serving: impl Future<Output = ()>) {
         match engine {
@@ -288,22 +324,8 @@ mod tests {
             engine,
             ..crate::tests::settings()
         };
-        let server = HttpServer::bind(
-            "127.0.0.1:0".parse().unwrap(),
-            Arc::new(MockLinks::new()),
-            settings,
-        )
-        .unwrap();
-        let addr = server.local_addr().unwrap();
-        let (stop, stopped) = async_channel::bounded::<()>(1);
-        let serving = std::thread::spawn(move || {
-            run_on(
-                engine,
-                server.serve(async move {
-                    let _ = stopped.recv().await;
-                }),
-            );
-        });
+        let server = Serving::start(Arc::new(MockLinks::new()), settings);
+        let addr = server.addr;
 
         let mut client = TcpStream::connect(addr).unwrap();
         let chunk = [b'x'; 64 * 1024];
@@ -321,8 +343,7 @@ mod tests {
         let sent = (0..64).try_for_each(|_| client.write_all(&chunk));
 
         assert!(sent.is_ok(), "the body's writes failed: {sent:?}");
-        stop.send_blocking(()).unwrap();
-        serving.join().unwrap();
+        server.stop();
     }
 
     /// A HEAD is answered with the GET's length, on either engine: the redirect's (0), and the
@@ -340,18 +361,8 @@ mod tests {
             engine,
             ..crate::tests::settings()
         };
-        let server =
-            HttpServer::bind("127.0.0.1:0".parse().unwrap(), Arc::new(links), settings).unwrap();
-        let addr = server.local_addr().unwrap();
-        let (stop, stopped) = async_channel::bounded::<()>(1);
-        let serving = std::thread::spawn(move || {
-            run_on(
-                engine,
-                server.serve(async move {
-                    let _ = stopped.recv().await;
-                }),
-            );
-        });
+        let server = Serving::start(Arc::new(links), settings);
+        let addr = server.addr;
         let document = crate::api::openapi::DOCUMENT.len();
 
         for (path, length) in [("/abcDEF12", 0), ("/api/v1/openapi.json", document)] {
@@ -369,8 +380,7 @@ mod tests {
             );
             assert!(response.ends_with("\r\n\r\n"), "a body: {response}");
         }
-        stop.send_blocking(()).unwrap();
-        serving.join().unwrap();
+        server.stop();
     }
 
     #[rstest]
@@ -393,22 +403,12 @@ mod tests {
             engine,
             ..crate::tests::settings()
         };
-        let server =
-            HttpServer::bind("127.0.0.1:0".parse().unwrap(), Arc::new(links), settings).unwrap();
-        let addr = server.local_addr().unwrap();
-        let (stop, stopped) = async_channel::bounded::<()>(1);
-        let serving = std::thread::spawn(move || {
-            run_on(
-                engine,
-                server.serve(async move {
-                    let _ = stopped.recv().await;
-                }),
-            );
-        });
+        let server = Serving::start(Arc::new(links), settings);
+        let addr = server.addr;
 
         let in_flight = std::thread::spawn(move || get(addr, "/abcDEF12"));
         handler_started.recv().unwrap();
-        stop.send_blocking(()).unwrap();
+        let stopping = server.stopping();
         // Once the listener is closed, new connections are refused.
         let mut refused = false;
         for _ in 0..500 {
@@ -424,6 +424,6 @@ mod tests {
         let response = in_flight.join().unwrap().unwrap();
         assert!(response.starts_with("HTTP/1.1 302"), "{response}");
         assert!(response.contains("connection: close"), "{response}");
-        serving.join().unwrap();
+        stopping.join().unwrap();
     }
 }
