@@ -26,6 +26,16 @@ async fn url_api_metrics_count_known_traffic_under_go_zero_names(
         .await
         .unwrap();
     assert_eq!(unknown.status(), 404);
+    // A made-up method becomes a label no more than a raw path does: a client sending one per
+    // request would add a series with each.
+    let made_up = reqwest::Method::from_bytes(b"PURGE0001").unwrap();
+    let purge = stack
+        .client
+        .request(made_up, stack.url(&format!("/{code}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(purge.status(), 405);
 
     let (status, metrics) = dev_get(&stack.client, &stack.api, "/metrics").await;
     assert_eq!(status, 200);
@@ -63,10 +73,22 @@ async fn url_api_metrics_count_known_traffic_under_go_zero_names(
         ),
         Some(1.0)
     );
-    // The raw path never becomes a label.
+    assert_eq!(
+        sample(
+            &metrics,
+            "http_server_requests_code_total",
+            &[("path", "unmatched"), ("method", "_OTHER"), ("code", "405")]
+        ),
+        Some(1.0)
+    );
+    // Neither the raw path nor the raw method ever becomes a label.
     assert!(
         !metrics.contains(&code),
         "a short code leaked into the labels"
+    );
+    assert!(
+        !metrics.contains("PURGE0001"),
+        "a method leaked into the labels"
     );
     assert!(metrics.contains(
         r#"http_server_requests_duration_ms_bucket{code="302",method="GET",path="/:code",le="5"}"#

@@ -8,6 +8,7 @@ mod deadlines;
 mod guards;
 mod linger;
 mod metrics;
+mod observed;
 pub(crate) mod pipeline;
 mod request_span;
 mod runtime;

@@ -16,8 +16,7 @@ use tower::util::option_layer;
 use tower_service::Service;
 
 use super::guards::{BodyLimitLayer, HttpRefusals};
-use super::metrics::RequestMetricsLayer;
-use super::request_span::RequestSpanLayer;
+use super::observed::ObservedLayer;
 use super::well_formed::WellFormedLayer;
 use crate::HttpSettings;
 
@@ -43,10 +42,9 @@ where
         .shed_above_cpu
         .map(|threshold| Arc::new(Shedder::for_this_process("http", threshold)));
     ServiceBuilder::new()
-        // A span per request, continuing the caller's trace; its refusals are traced too.
-        .layer(RequestSpanLayer)
-        // go-zero's request metrics, labelled by the route that answers.
-        .layer(RequestMetricsLayer::new())
+        // A span per request, continuing the caller's trace, and go-zero's request metrics,
+        // labelled by the route that answers; refusals are observed too.
+        .layer(ObservedLayer::new())
         // What no router should be asked to route is a 400 here.
         .layer(WellFormedLayer)
         // At most `max_conns` requests in progress; the next gets 503 at once.
