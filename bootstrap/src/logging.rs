@@ -6,6 +6,7 @@
 
 mod batched;
 mod json;
+mod trace_ids;
 
 use std::io::IsTerminal;
 
@@ -65,8 +66,8 @@ pub fn init(
     let logs = if terminal {
         logs.boxed()
     } else {
-        // The span list carries each request's trace_id and span_id (recorded on the spans
-        // the inbound adapters open).
+        // The span list carries the trace_id and span_id of each line's outermost span (the
+        // request, call or batch an inbound adapter opened).
         logs.fmt_fields(json::JsonMembers)
             .event_format(json::JsonLine)
             .boxed()
@@ -75,6 +76,7 @@ pub fn init(
     let _ = tracing_subscriber::registry()
         .with(filter)
         .with(traces)
+        .with(trace_ids::TraceIdsLayer::default())
         .with(logs)
         .try_init();
     Ok(Telemetry {

@@ -2,8 +2,11 @@
 //! the truth as the database goes away and comes back.
 
 use adapter_http::Engine;
+use integration_tests::kafka::TestKafka;
 use integration_tests::metrics::{sample, samples};
+use integration_tests::postgres::TestDatabase;
 use integration_tests::private::PrivatePostgres;
+use integration_tests::process::{Log, Service};
 use integration_tests::wait;
 use rstest::rstest;
 use sea_orm::ConnectionTrait;
@@ -105,6 +108,50 @@ async fn url_api_metrics_count_known_traffic_under_go_zero_names(
         assert_eq!(status, 200);
         assert!(metrics.contains("build_info{"), "{metrics}");
     }
+}
+
+#[rstest]
+#[async_std::test]
+async fn an_access_line_names_the_trace_the_caller_sent(
+    #[values(Engine::Tide, Engine::Axum)] engine: Engine,
+) {
+    let db = TestDatabase::create().await;
+    let kafka = TestKafka::start().await;
+    let (sent, lines) = std::sync::mpsc::channel();
+    let config = concat!(env!("CARGO_MANIFEST_DIR"), "/../bootstrap/etc/url-api.yaml");
+    let vars = [
+        ("DATABASE_URL", db.url.clone()),
+        ("KAFKA_BROKERS", kafka.brokers.clone()),
+        ("HTTP_ADDR", "127.0.0.1:0".to_owned()),
+        ("DEV_ADDR", "127.0.0.1:0".to_owned()),
+        ("HTTP_ENGINE", engine.name().to_owned()),
+    ];
+    let api = Service::start_with("url-api", config, &vars, Log::Lines(sent));
+    let trace = uuid::Uuid::now_v7().simple().to_string();
+    let res = reqwest::Client::new()
+        .get(format!("http://{}/abcdefgh", api.addr()))
+        .header("traceparent", format!("00-{trace}-00f067aa0ba902b7-01"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+
+    let access = wait::until("url-api's access line", 100, || async {
+        lines
+            .try_iter()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(&line).ok())
+            .find(|line| line["target"] == "adapter_http::access")
+    })
+    .await;
+    assert_eq!(access["fields"]["status"], 404, "{access}");
+    let request = &access["spans"][0];
+    assert_eq!(request["trace_id"], trace.as_str(), "{access}");
+    assert_eq!(
+        request["span_id"].as_str().map(str::len),
+        Some(16),
+        "{access}"
+    );
+    assert_eq!(request["http.route"], "/:code");
 }
 
 #[async_std::test]

@@ -6,11 +6,13 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
 /// Where a service's log lines go once it is ready.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub enum Log {
     Stderr,
     /// Read and dropped, so the process never blocks on a full pipe.
     Discard,
+    /// Each line sent here, for a test that reads them.
+    Lines(std::sync::mpsc::Sender<String>),
 }
 
 /// One running binary; killed when dropped, so a failing test leaves nothing behind.
@@ -63,8 +65,12 @@ impl Service {
         let name = binary.to_owned();
         std::thread::spawn(move || {
             for line in lines.map_while(Result::ok) {
-                if let Log::Stderr = log {
-                    eprintln!("{name}: {line}");
+                match &log {
+                    Log::Stderr => eprintln!("{name}: {line}"),
+                    Log::Discard => {}
+                    Log::Lines(sent) => {
+                        let _ = sent.send(line);
+                    }
                 }
             }
         });

@@ -12,13 +12,11 @@ use std::time::{Duration, Instant};
 use opentelemetry::KeyValue;
 use opentelemetry::metrics::{Counter, Histogram};
 use opentelemetry::propagation::{Extractor, Injector};
-use opentelemetry::trace::TraceContextExt;
 use tonic::Code;
 use tonic::body::Body;
 use tower_layer::Layer;
 use tower_service::Service;
 use tracing::Instrument;
-use tracing::field::Empty;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::methods;
@@ -140,22 +138,17 @@ impl Extractor for Headers<'_> {
     }
 }
 
-/// The span of one served call, child of the caller's span when it sent one; its `trace_id`
-/// and `span_id` fields put the ids in every log line inside it.
+/// The span of one served call, child of the caller's span when it sent one; every log line
+/// inside it names its ids.
 fn server_span(method: &str, headers: &http::HeaderMap) -> tracing::Span {
     let span = tracing::info_span!(
         "grpc request",
         otel.name = method,
         otel.kind = "server",
         rpc.method = method,
-        trace_id = Empty,
-        span_id = Empty,
     );
     let caller = opentelemetry::global::get_text_map_propagator(|p| p.extract(&Headers(headers)));
     let _ = span.set_parent(caller);
-    let ids = span.context().span().span_context().clone();
-    span.record("trace_id", ids.trace_id().to_string());
-    span.record("span_id", ids.span_id().to_string());
     span
 }
 

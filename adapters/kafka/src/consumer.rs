@@ -19,7 +19,6 @@ use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use tokio::sync::watch;
 use tokio::time::{Instant, sleep, timeout_at};
 use tracing::Instrument;
-use tracing::field::Empty;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::click_codec::decode;
@@ -473,16 +472,11 @@ fn batch_span(messages: usize, clicks: &[SpanContext]) -> tracing::Span {
         "consume batch",
         otel.kind = "consumer",
         messaging.batch.message_count = messages,
-        trace_id = Empty,
-        span_id = Empty,
     );
     let _ = span.set_parent(opentelemetry::Context::new());
     for click in clicks {
         span.add_link(click.clone());
     }
-    let ids = span.context().span().span_context().clone();
-    span.record("trace_id", ids.trace_id().to_string());
-    span.record("span_id", ids.span_id().to_string());
     span
 }
 

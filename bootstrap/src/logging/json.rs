@@ -16,6 +16,8 @@ use tracing_subscriber::fmt::time::{FormatTime, SystemTime};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
 use tracing_subscriber::registry::LookupSpan;
 
+use super::trace_ids::TraceIds;
+
 /// Formats fields as the members of a JSON object, without the braces.
 #[derive(Debug, Default)]
 pub(crate) struct JsonMembers;
@@ -68,6 +70,10 @@ where
             for (i, span) in scope.from_root().enumerate() {
                 out.write_str(if i == 0 { "{" } else { ",{" })?;
                 let extensions = span.extensions();
+                if let Some(TraceIds(ids)) = extensions.get::<TraceIds>() {
+                    out.write_str(ids)?;
+                    out.write_char(',')?;
+                }
                 if let Some(fields) = extensions.get::<FormattedFields<N>>()
                     && !fields.fields.is_empty()
                 {
@@ -201,6 +207,7 @@ mod tests {
 
     use tracing_subscriber::layer::SubscriberExt;
 
+    use super::super::trace_ids::TraceIdsLayer;
     use super::*;
 
     #[derive(Clone, Default)]
@@ -226,6 +233,30 @@ mod tests {
                 .with_writer(move || writer.clone()),
         );
         tracing::subscriber::with_default(subscriber, f);
+        parsed(&lines)
+    }
+
+    /// As `logged`, with spans traced as `init` traces them.
+    fn logged_traced(f: impl FnOnce()) -> Vec<serde_json::Value> {
+        use opentelemetry::trace::TracerProvider as _;
+
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")))
+            .with(TraceIdsLayer::default())
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .fmt_fields(JsonMembers)
+                    .event_format(JsonLine)
+                    .with_writer(move || writer.clone()),
+            );
+        tracing::subscriber::with_default(subscriber, f);
+        parsed(&lines)
+    }
+
+    fn parsed(lines: &Lines) -> Vec<serde_json::Value> {
         let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
         text.lines()
             .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
@@ -280,5 +311,49 @@ mod tests {
         assert_eq!(lines[0]["fields"]["ratio"], "NaN");
         assert_eq!(lines[0]["fields"]["error"], "disk \"full\"");
         assert!(lines[0].get("spans").is_none());
+    }
+
+    #[test]
+    fn a_line_names_the_ids_of_its_outermost_span_which_continues_the_callers_trace() {
+        use opentelemetry::trace::{
+            SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState,
+        };
+        use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+        let caller = SpanContext::new(
+            TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").unwrap(),
+            SpanId::from_hex("00f067aa0ba902b7").unwrap(),
+            TraceFlags::SAMPLED,
+            true,
+            TraceState::default(),
+        );
+        let lines = logged_traced(|| {
+            let request = tracing::info_span!("http request");
+            let _ =
+                request.set_parent(opentelemetry::Context::new().with_remote_span_context(caller));
+            let _request = request.enter();
+            tracing::info!("first");
+            let inner = tracing::info_span!("inner");
+            let _inner = inner.enter();
+            tracing::info!("second");
+        });
+        assert_eq!(lines.len(), 2);
+        let request = &lines[0]["spans"][0];
+        assert_eq!(request["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
+        let span_id = request["span_id"].as_str().unwrap();
+        assert_eq!(span_id.len(), 16);
+        assert_ne!(
+            span_id, "00f067aa0ba902b7",
+            "the request's own span, not the caller's"
+        );
+        assert_eq!(&lines[1]["spans"][0], request);
+        assert_eq!(lines[1]["spans"][1], serde_json::json!({"name": "inner"}));
+    }
+
+    #[test]
+    fn a_line_outside_any_span_names_no_ids() {
+        let lines = logged_traced(|| tracing::info!("alone"));
+        assert!(lines[0].get("spans").is_none());
+        assert!(!lines[0].to_string().contains("trace_id"));
     }
 }

@@ -1,12 +1,11 @@
 //! One span per request, continuing the caller's trace (W3C `traceparent`) when it sends one.
-//! The span carries `trace_id` and `span_id` as fields, so every log line inside it does; the
-//! access log is its last line.
+//! Every log line inside it names its trace and span ids (the logs find them); the access log
+//! is its last line.
 
 use std::time::Duration;
 
 use http::{HeaderMap, Request, StatusCode};
 use opentelemetry::propagation::Extractor;
-use opentelemetry::trace::TraceContextExt;
 use tracing::Span;
 use tracing::field::Empty;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
@@ -23,8 +22,6 @@ pub(crate) fn open<B>(req: &Request<B>, route: &'static str) -> Span {
         http.request.method = method,
         http.route = route,
         http.response.status_code = Empty,
-        trace_id = Empty,
-        span_id = Empty,
     );
     if span.is_disabled() {
         return span;
@@ -39,10 +36,6 @@ pub(crate) fn open<B>(req: &Request<B>, route: &'static str) -> Span {
     }) {
         let _ = span.set_parent(caller);
     }
-    let context = span.context();
-    let ids = context.span().span_context().clone();
-    span.record("trace_id", ids.trace_id().to_string());
-    span.record("span_id", ids.span_id().to_string());
     span
 }
 
