@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use domain::{Caller, Link, LinkQuery, LongUrl, ShortCode, Visit};
 
 use crate::ports::{
-    Allowance, AnalyticsQuery, Budget, ClickPublisher, Clock, CodeGenerator, KeyStore, LinkPage,
-    RateLimiter, Throttled, UrlRepo,
+    Allowance, AnalyticsQuery, Budget, ClickPublisher, Clock, CodeGenerator, KeyStore,
+    LinkEventPublisher, LinkPage, RateLimiter, Throttled, UrlRepo,
 };
 use crate::use_cases::{
     self, AuthError, DeleteLinkError, LinkDetail, LinkDetailError, ListLinksError, RedirectError,
@@ -45,9 +45,11 @@ pub trait Links: Send + Sync + 'static {
 /// The use cases bound to one set of driven ports and the operator's rules. Built with named
 /// fields, so that a composition reads as what goes where.
 #[derive(Debug, Clone)]
-pub struct LinkService<R, P, A, G, C, K, L> {
+pub struct LinkService<R, P, A, G, C, K, L, E> {
     pub repo: R,
     pub publisher: P,
+    /// Tells the other replicas when a link changes.
+    pub link_events: E,
     pub analytics: A,
     pub codes: G,
     pub clock: C,
@@ -59,7 +61,7 @@ pub struct LinkService<R, P, A, G, C, K, L> {
 }
 
 #[async_trait]
-impl<R, P, A, G, C, K, L> Links for LinkService<R, P, A, G, C, K, L>
+impl<R, P, A, G, C, K, L, E> Links for LinkService<R, P, A, G, C, K, L, E>
 where
     R: UrlRepo,
     P: ClickPublisher,
@@ -68,6 +70,7 @@ where
     C: Clock,
     K: KeyStore,
     L: RateLimiter,
+    E: LinkEventPublisher,
 {
     async fn authenticate(&self, credential: Option<String>) -> Result<Caller, AuthError> {
         use_cases::authenticate(&self.keys, credential.as_deref()).await
@@ -111,6 +114,6 @@ where
     }
 
     async fn delete(&self, caller: Caller, code: ShortCode) -> Result<(), DeleteLinkError> {
-        use_cases::delete_link(&self.repo, caller, code).await
+        use_cases::delete_link(&self.repo, &self.link_events, caller, code).await
     }
 }

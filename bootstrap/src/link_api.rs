@@ -4,13 +4,13 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use adapter_cache::{CachedKeyStore, CachedUrlRepo};
+use adapter_cache::{CachedKeyStore, CachedLinks, CachedUrlRepo};
 use adapter_http::{HttpServer, HttpSettings, RequestLimits};
 use adapter_ratelimit::GovernorLimiter;
 use application::LinkService;
 use application::ports::{
-    AnalyticsQuery, ClickPublisher, KeyStore, RandomCodes, RateLimiter, SystemClock, Unlimited,
-    UrlRepo,
+    AnalyticsQuery, ClickPublisher, KeyStore, LinkEventPublisher, RandomCodes, RateLimiter,
+    SystemClock, Unlimited, UrlRepo,
 };
 use application::use_cases::ShortenRules;
 
@@ -18,11 +18,21 @@ use crate::StartError;
 use crate::config::LinkApiConfig;
 
 /// The outbound ports of the link use cases, each already behind its resilience guard.
-pub(crate) struct Outbound<R, K, P, A> {
+pub(crate) struct Outbound<R, K, P, A, E> {
     pub(crate) repo: R,
     pub(crate) keys: K,
     pub(crate) publisher: P,
     pub(crate) analytics: A,
+    /// Tells other replicas of deletes (the embedded shortener has none to tell).
+    pub(crate) link_events: E,
+}
+
+/// The HTTP API, bound, and the link cache's driving side: where news of links changed
+/// through other replicas goes.
+pub(crate) struct Bound {
+    pub(crate) server: HttpServer,
+    pub(crate) addr: SocketAddr,
+    pub(crate) cached_links: CachedLinks,
 }
 
 /// Composes the link use cases over `outbound` and binds the HTTP API to them. Links and valid
@@ -31,15 +41,16 @@ pub(crate) struct Outbound<R, K, P, A> {
 ///
 /// # Errors
 /// When the rate limits are unusable or the address can't be bound.
-pub(crate) async fn bind<R, K, P, A>(
+pub(crate) async fn bind<R, K, P, A, E>(
     config: LinkApiConfig,
-    outbound: Outbound<R, K, P, A>,
-) -> Result<(HttpServer, SocketAddr), StartError>
+    outbound: Outbound<R, K, P, A, E>,
+) -> Result<Bound, StartError>
 where
     R: UrlRepo,
     K: KeyStore,
     P: ClickPublisher,
     A: AnalyticsQuery,
+    E: LinkEventPublisher,
 {
     let limiter: Arc<dyn RateLimiter> = match config.rate_limits {
         Some(settings) => Arc::new(
@@ -47,9 +58,12 @@ where
         ),
         None => Arc::new(Unlimited),
     };
+    let repo = CachedUrlRepo::new(outbound.repo, config.cache);
+    let cached_links = repo.copies();
     let links = LinkService {
-        repo: CachedUrlRepo::new(outbound.repo, config.cache),
+        repo,
         publisher: outbound.publisher,
+        link_events: outbound.link_events,
         analytics: outbound.analytics,
         codes: RandomCodes,
         clock: SystemClock,
@@ -86,5 +100,9 @@ where
     let addr = server
         .local_addr()
         .map_err(|e| StartError(format!("HTTP_ADDR: {e}")))?;
-    Ok((server, addr))
+    Ok(Bound {
+        server,
+        addr,
+        cached_links,
+    })
 }

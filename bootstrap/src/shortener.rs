@@ -14,10 +14,11 @@ use adapter_resilience::{Guard, Resilient};
 use adapter_sqlite::{
     SqliteClickStore, SqliteConfig, SqliteDb, SqliteKeyStore, SqliteStatsStore, SqliteUrlRepo,
 };
+use application::ports::NoReplicas;
 use application::{AnalyticsService, IngestClicks, IngestService};
 
 use crate::config::{ShortenerConfig, StorageConfig};
-use crate::link_api::{self, Outbound};
+use crate::link_api::{self, Bound, Outbound};
 use crate::{StartError, geo, telemetry};
 
 /// A shortener that is bound and ready to serve.
@@ -74,8 +75,10 @@ impl Shortener {
                 SqliteStatsStore::new(db.clone()),
                 guard("sqlite:stats"),
             )),
+            // One process: its cache is the only copy of a link.
+            link_events: NoReplicas,
         };
-        let (server, addr) = link_api::bind(config.api, outbound).await?;
+        let Bound { server, addr, .. } = link_api::bind(config.api, outbound).await?;
         // On tokio, which both engines' processes run (sqlx does too).
         let draining = tokio::spawn(async move { drain.run(ingest.as_ref()).await });
         let probes = vec![

@@ -5,6 +5,7 @@ mod api_key;
 mod click;
 mod enrichment;
 mod link;
+mod link_event;
 mod listing;
 mod long_url;
 mod short_code;
@@ -15,6 +16,7 @@ pub use api_key::{ApiKey, Caller, KeyError, KeyHash, KeyId, Role, RoleError, Vis
 pub use click::{ClickEvent, EventError, Visit, VisitError};
 pub use enrichment::{CountryCode, DeviceType, EnrichedClick, TrafficSource};
 pub use link::Link;
+pub use link_event::LinkEvent;
 pub use listing::{LinkQuery, Page, QueryError, SearchTerm, SortKey, SortOrder};
 pub use long_url::{LongUrl, UrlError};
 pub use short_code::{CodeError, ShortCode};

@@ -159,6 +159,8 @@ async fn analytics_rpc() -> (Service, TestDatabase) {
             ("DEV_ADDR", "127.0.0.1:0".to_owned()),
         ],
     );
+    // Read at start: the machine's temporary directory keeps nothing of a test.
+    let _ = std::fs::remove_file(&config);
     (rpc, db)
 }
 

@@ -25,6 +25,7 @@ mod observability;
 mod pg_url_repo;
 mod rate_limits;
 mod rpc_app;
+mod scale_out;
 mod stack;
 mod store_contract;
 mod traces;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use integration_tests::kafka::TestKafka;
 use integration_tests::postgres::TestDatabase;
-use integration_tests::process::Service;
+use integration_tests::process::{Log, Service};
 use integration_tests::{geoip, wait};
 use serde_json::Value;
 
@@ -20,10 +20,19 @@ pub(crate) struct Stack {
     _kafka: TestKafka,
     dir: PathBuf,
     vars: Vec<(&'static str, String)>,
+    /// url-api's: `vars` and where its neighbours are.
+    api_vars: Vec<(&'static str, String)>,
     pub(crate) api: Service,
     pub(crate) rpc: Option<Service>,
     /// Sends an admin's key with every request.
     pub(crate) client: reqwest::Client,
+}
+
+/// The services read their configuration at start: the directory goes with the stack.
+impl Drop for Stack {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 impl Stack {
@@ -75,6 +84,10 @@ impl Stack {
                     &format!("  topic: {}\n", kafka.topic),
                 )
                 .replace(
+                    "link_events_topic: link-events",
+                    &format!("link_events_topic: {}.links", kafka.topic),
+                )
+                .replace(
                     "dead_letter_topic: click-events.dlq",
                     &format!("dead_letter_topic: {}", kafka.dead_letter_topic()),
                 )
@@ -117,6 +130,7 @@ impl Stack {
             _kafka: kafka,
             dir,
             vars,
+            api_vars,
             api,
             rpc: Some(rpc),
             client,
@@ -143,6 +157,22 @@ impl Stack {
         let own = self.dir.join(format!("analytics-consumer-{name}.yaml"));
         std::fs::write(&own, text).unwrap();
         Service::start("analytics-consumer", &own.display().to_string(), &self.vars)
+    }
+
+    /// Another url-api on the same database and topics (a replica), once it follows the link
+    /// events.
+    pub(crate) async fn start_url_api(&self) -> Service {
+        let (sent, lines) = std::sync::mpsc::channel();
+        let config = self.dir.join("url-api.yaml").display().to_string();
+        let api = Service::start_with("url-api", &config, &self.api_vars, Log::Lines(sent));
+        wait::until("the replica to follow link events", 300, || async {
+            lines
+                .try_iter()
+                .any(|line| line.contains("following link events"))
+                .then_some(())
+        })
+        .await;
+        api
     }
 
     pub(crate) fn url(&self, path: &str) -> String {

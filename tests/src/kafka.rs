@@ -50,10 +50,21 @@ impl TestKafka {
         Self::with_topic(brokers.to_owned(), None).await
     }
 
+    /// On the shared broker (or a container of its own), with a topic of `partitions`.
+    pub async fn with_partitions(partitions: i32) -> Self {
+        let kafka = Self::start().await;
+        let topic = format!("click-events-{}", uuid::Uuid::now_v7().simple());
+        create_topic(&kafka.brokers, &topic, partitions).await;
+        adapter_kafka::ensure_topic(&kafka.brokers, &dead_letter_topic(&topic), TIMEOUT)
+            .await
+            .expect("create the dead-letter topic");
+        Self { topic, ..kafka }
+    }
+
     async fn with_topic(brokers: String, container: Option<ContainerAsync<Kafka>>) -> Self {
         let topic = format!("click-events-{}", uuid::Uuid::now_v7().simple());
         for topic in [topic.clone(), dead_letter_topic(&topic)] {
-            adapter_kafka::ensure_topic(&brokers, &topic, Duration::from_secs(30))
+            adapter_kafka::ensure_topic(&brokers, &topic, TIMEOUT)
                 .await
                 .expect("create the test topic");
         }
@@ -72,6 +83,34 @@ impl TestKafka {
     /// The dead-letter topic of this test's topic, already created.
     pub fn dead_letter_topic(&self) -> String {
         dead_letter_topic(&self.topic)
+    }
+}
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+async fn create_topic(brokers: &str, topic: &str, partitions: i32) {
+    use rdkafka::ClientConfig;
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    use rdkafka::client::DefaultClientContext;
+
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .expect("an admin client");
+    let options = AdminOptions::new().operation_timeout(Some(TIMEOUT));
+    let created = admin
+        .create_topics(
+            [&NewTopic::new(
+                topic,
+                partitions,
+                TopicReplication::Fixed(1),
+            )],
+            &options,
+        )
+        .await
+        .expect("the broker answers");
+    for result in created {
+        result.unwrap_or_else(|(topic, e)| panic!("create {topic}: {e}"));
     }
 }
 

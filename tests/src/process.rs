@@ -11,7 +11,7 @@ pub enum Log {
     Stderr,
     /// Read and dropped, so the process never blocks on a full pipe.
     Discard,
-    /// Each line sent here, for a test that reads them.
+    /// Each line sent here, those before it was ready too, for a test that reads them.
     Lines(std::sync::mpsc::Sender<String>),
 }
 
@@ -46,6 +46,9 @@ impl Service {
         let mut fields = HashMap::new();
         for line in lines.by_ref() {
             let line = line.expect("log line");
+            if let Log::Lines(sent) = &log {
+                let _ = sent.send(line.clone());
+            }
             // Logs are JSON when stderr is not a terminal: {"fields": {"message": ..., ...}}.
             if line.contains("listening") || line.contains("consuming") {
                 ready = true;

@@ -6,4 +6,4 @@ mod keys;
 mod links;
 
 pub use keys::CachedKeyStore;
-pub use links::{CacheSettings, CachedUrlRepo};
+pub use links::{CacheSettings, CachedLinks, CachedUrlRepo};

@@ -6,13 +6,18 @@
 //! - Concurrent misses for one code are coalesced into one call to the store.
 //! - A delete through this instance is seen at once; only links that exist are cached, so a
 //!   code created after a miss is found at once too.
+//! - A delete through another instance is seen as soon as its news arrives ([`CachedLinks`],
+//!   the cache's driving side); until then, the TTL bounds it. A lookup that was already
+//!   asking the store when the news came can't put the link back: deleted codes are
+//!   remembered for a TTL and checked after every store answer.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use application::LinkCopies;
 use application::ports::{LinkPage, RepoError, UrlRepo};
 use async_trait::async_trait;
-use domain::{Link, LinkQuery, ShortCode, Visibility};
+use domain::{Link, LinkEvent, LinkQuery, ShortCode, Visibility};
 use moka::future::Cache;
 use opentelemetry::KeyValue;
 use opentelemetry::metrics::Counter;
@@ -37,10 +42,44 @@ const ENTRY_OVERHEAD: u32 = 512;
 /// the benchmark saw as 30 MiB more peak RSS.
 const BYTES_PER_UNIT: u32 = 256;
 
+/// Deleted codes remembered at most (each for a TTL): more deletes than this within a TTL
+/// forget the oldest, which only reopens the race above for them.
+const DELETED_CODES: u64 = 100_000;
+
 pub struct CachedUrlRepo<R> {
     store: Arc<R>,
-    links: Cache<ShortCode, Link>,
+    cached: CachedLinks,
     lookups: Counter<u64>,
+}
+
+/// The cached links, and the codes deleted within a TTL. As [`LinkCopies`], the cache's
+/// driving side: news of a link deleted through another instance drops it here.
+#[derive(Clone)]
+pub struct CachedLinks {
+    links: Cache<ShortCode, Link>,
+    deleted: Cache<ShortCode, ()>,
+}
+
+impl CachedLinks {
+    async fn forget(&self, code: &ShortCode) {
+        // Remembered first: a lookup checks it after the store answers, then again after its
+        // answer is cached, so that one of the two sees it.
+        self.deleted.insert(*code, ()).await;
+        self.links.invalidate(code).await;
+    }
+
+    fn was_deleted(&self, code: &ShortCode) -> bool {
+        self.deleted.contains_key(code)
+    }
+}
+
+#[async_trait]
+impl LinkCopies for CachedLinks {
+    async fn follow(&self, event: LinkEvent) {
+        match event {
+            LinkEvent::Deleted(code) => self.forget(&code).await,
+        }
+    }
 }
 
 impl<R: UrlRepo> CachedUrlRepo<R> {
@@ -55,15 +94,24 @@ impl<R: UrlRepo> CachedUrlRepo<R> {
             })
             .time_to_live(settings.ttl)
             .build();
+        let deleted = Cache::builder()
+            .max_capacity(DELETED_CODES)
+            .time_to_live(settings.ttl)
+            .build();
         let lookups = opentelemetry::global::meter("link_cache")
             .u64_counter("link_cache_lookups")
             .with_description("Link lookups by code, by result: hit, miss (asked the store).")
             .build();
         Self {
             store: Arc::new(store),
-            links,
+            cached: CachedLinks { links, deleted },
             lookups,
         }
+    }
+
+    /// The cache's driving side, for whatever brings news from other instances.
+    pub fn copies(&self) -> CachedLinks {
+        self.cached.clone()
     }
 }
 
@@ -78,22 +126,26 @@ impl<R: UrlRepo> UrlRepo for CachedUrlRepo<R> {
     async fn insert(&self, link: &Link) -> Result<(), RepoError> {
         self.store.insert(link).await?;
         // A new link is usually followed soon after it is made.
-        self.links.insert(link.code, link.clone()).await;
+        self.cached.deleted.invalidate(&link.code).await;
+        self.cached.links.insert(link.code, link.clone()).await;
         Ok(())
     }
 
     async fn find(&self, code: &ShortCode) -> Result<Option<Link>, RepoError> {
-        if let Some(link) = self.links.get(code).await {
+        if let Some(link) = self.cached.links.get(code).await {
             self.lookups.add(1, &[KeyValue::new("result", "hit")]);
             return Ok(Some(link));
         }
         self.lookups.add(1, &[KeyValue::new("result", "miss")]);
-        let store = Arc::clone(&self.store);
+        let (store, copies) = (Arc::clone(&self.store), self.cached.clone());
         let code = *code;
         let found = self
+            .cached
             .links
             .try_get_with(code, async move {
                 match store.find(&code).await {
+                    // Asked before a delete elsewhere whose news came while it waited.
+                    Ok(Some(_)) if copies.was_deleted(&code) => Err(Miss::NotFound),
                     Ok(Some(link)) => Ok(link),
                     Ok(None) => Err(Miss::NotFound),
                     Err(e) => Err(Miss::Failed(e)),
@@ -101,6 +153,11 @@ impl<R: UrlRepo> UrlRepo for CachedUrlRepo<R> {
             })
             .await;
         match found {
+            // The news came between the check above and the caching.
+            Ok(_) if self.cached.was_deleted(&code) => {
+                self.cached.links.invalidate(&code).await;
+                Ok(None)
+            }
             Ok(link) => Ok(Some(link)),
             Err(miss) => match &*miss {
                 Miss::NotFound => Ok(None),
@@ -116,7 +173,7 @@ impl<R: UrlRepo> UrlRepo for CachedUrlRepo<R> {
     async fn delete(&self, code: &ShortCode) -> Result<bool, RepoError> {
         let deleted = self.store.delete(code).await;
         // Even when the store failed: it may have deleted before failing to answer.
-        self.links.invalidate(code).await;
+        self.cached.forget(code).await;
         deleted
     }
 }
@@ -259,8 +316,70 @@ mod tests {
                 .await
                 .unwrap();
         }
-        cache.links.run_pending_tasks().await;
-        assert!(cache.links.weighted_size() <= 30);
-        assert!(cache.links.entry_count() <= 10);
+        cache.cached.links.run_pending_tasks().await;
+        assert!(cache.cached.links.weighted_size() <= 30);
+        assert!(cache.cached.links.entry_count() <= 10);
+    }
+
+    #[async_std::test]
+    async fn news_of_a_delete_elsewhere_drops_the_cached_link() {
+        let stored = link("abcdefgh", "https://example.com/a");
+        let mut store = MockUrlRepo::new();
+        let mut answers = vec![Ok(None), Ok(Some(stored.clone()))];
+        store
+            .expect_find()
+            .times(2)
+            .returning(move |_| answers.pop().unwrap());
+        let cache = CachedUrlRepo::new(store, settings());
+
+        assert!(cache.find(&stored.code).await.unwrap().is_some());
+        assert!(cache.find(&stored.code).await.unwrap().is_some(), "cached");
+        cache.copies().follow(LinkEvent::Deleted(stored.code)).await;
+        assert_eq!(cache.find(&stored.code).await, Ok(None));
+    }
+
+    #[async_std::test]
+    async fn a_lookup_asking_the_store_when_the_news_comes_does_not_cache_the_link() {
+        let stored = link("abcdefgh", "https://example.com/a");
+        let (answer, asked) = std::sync::mpsc::channel::<()>();
+        let asked = std::sync::Mutex::new(asked);
+        let mut store = MockUrlRepo::new();
+        let found = stored.clone();
+        let mut calls = 0;
+        store.expect_find().times(2).returning(move |_| {
+            calls += 1;
+            if calls == 1 {
+                // The first lookup read the link before the delete, and answers after its news.
+                asked.lock().unwrap().recv().unwrap();
+                Ok(Some(found.clone()))
+            } else {
+                Ok(None)
+            }
+        });
+        let cache = Arc::new(CachedUrlRepo::new(store, settings()));
+
+        let code = stored.code;
+        let lookup = {
+            let cache = Arc::clone(&cache);
+            async_std::task::spawn(async move { cache.find(&code).await })
+        };
+        async_std::task::sleep(Duration::from_millis(20)).await;
+        cache.copies().follow(LinkEvent::Deleted(code)).await;
+        answer.send(()).unwrap();
+        assert_eq!(lookup.await, Ok(None));
+        assert_eq!(cache.find(&code).await, Ok(None), "asked the store again");
+    }
+
+    #[async_std::test]
+    async fn a_link_made_again_after_its_delete_is_cached() {
+        let stored = link("abcdefgh", "https://example.com/a");
+        let mut store = MockUrlRepo::new();
+        store.expect_insert().times(1).returning(|_| Ok(()));
+        store.expect_find().never();
+        let cache = CachedUrlRepo::new(store, settings());
+
+        cache.copies().follow(LinkEvent::Deleted(stored.code)).await;
+        cache.insert(&stored).await.unwrap();
+        assert_eq!(cache.find(&stored.code).await, Ok(Some(stored)));
     }
 }

@@ -44,7 +44,11 @@ pub struct DeliveryCounts {
     pub rejected: AtomicU64,
 }
 
-struct DeliveryReports(Arc<DeliveryCounts>);
+/// Counts what became of a producer's messages; logs each one given up on, as `what`.
+pub(crate) struct DeliveryReports {
+    pub(crate) counts: Arc<DeliveryCounts>,
+    pub(crate) what: &'static str,
+}
 
 impl ClientContext for DeliveryReports {}
 
@@ -54,12 +58,12 @@ impl ProducerContext for DeliveryReports {
     fn delivery(&self, result: &DeliveryResult<'_>, _: Self::DeliveryOpaque) {
         match result {
             Ok(_) => {
-                self.0.delivered.fetch_add(1, Ordering::Relaxed);
+                self.counts.delivered.fetch_add(1, Ordering::Relaxed);
             }
             Err((e, message)) => {
-                self.0.failed.fetch_add(1, Ordering::Relaxed);
+                self.counts.failed.fetch_add(1, Ordering::Relaxed);
                 let key = message.key().map(String::from_utf8_lossy);
-                tracing::error!(error = %e, short_code = ?key, "click event not delivered");
+                tracing::error!(error = %e, short_code = ?key, "{} not delivered", self.what);
             }
         }
     }
@@ -94,7 +98,10 @@ impl KafkaClickPublisher {
             .set("linger.ms", "50")
             // How long an event may wait for a broker to come back before it is given up.
             .set("message.timeout.ms", "300000")
-            .create_with_context(DeliveryReports(reports.clone()))?;
+            .create_with_context(DeliveryReports {
+                counts: reports.clone(),
+                what: "click event",
+            })?;
         let producer = Arc::new(producer);
         observe(&reports, &producer);
         Ok(Self {

@@ -8,6 +8,7 @@ mod code_generator;
 mod geo_locator;
 mod key_generator;
 mod key_store;
+mod link_event_publisher;
 mod rate_limiter;
 mod stats_store;
 mod url_repo;
@@ -20,6 +21,7 @@ pub use code_generator::{CodeGenerator, RandomCodes};
 pub use geo_locator::{GeoLocator, NoGeoLocator};
 pub use key_generator::{KeyGenerator, RandomKeys};
 pub use key_store::{KeyRecord, KeyStore, NewKey};
+pub use link_event_publisher::{LinkEventPublisher, NoReplicas};
 pub use rate_limiter::{Allowance, Budget, Quota, RateLimiter, Spender, Throttled, Unlimited};
 pub use stats_store::StatsStore;
 pub use url_repo::{LinkPage, RepoError, UrlRepo};
@@ -29,5 +31,6 @@ pub use {
     analytics_query::MockAnalyticsQuery, click_publisher::MockClickPublisher,
     click_store::MockClickStore, clock::MockClock, code_generator::MockCodeGenerator,
     geo_locator::MockGeoLocator, key_generator::MockKeyGenerator, key_store::MockKeyStore,
-    rate_limiter::MockRateLimiter, stats_store::MockStatsStore, url_repo::MockUrlRepo,
+    link_event_publisher::MockLinkEventPublisher, rate_limiter::MockRateLimiter,
+    stats_store::MockStatsStore, url_repo::MockUrlRepo,
 };

@@ -1,6 +1,6 @@
-use domain::{Caller, ShortCode, Visibility};
+use domain::{Caller, LinkEvent, ShortCode, Visibility};
 
-use crate::ports::{RepoError, UrlRepo};
+use crate::ports::{LinkEventPublisher, RepoError, UrlRepo};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DeleteLinkError {
@@ -14,13 +14,16 @@ pub enum DeleteLinkError {
 
 /// Removes a link, after which its code no longer redirects. Its clicks stay in analytics. A
 /// member may remove only its own links; anyone else's is not found, so that a member learns
-/// nothing of what exists beyond its own.
+/// nothing of what exists beyond its own. The other replicas are told, so that they stop
+/// redirecting it too; also when the store failed, since it may have deleted before failing
+/// to answer (a copy dropped for nothing costs one lookup).
 ///
 /// # Errors
 /// [`DeleteLinkError::Unauthenticated`] without a key; [`DeleteLinkError::NotFound`] for an
 /// unknown code or another's link; [`DeleteLinkError::Repo`] when the store fails.
 pub async fn delete_link(
     repo: &impl UrlRepo,
+    events: &impl LinkEventPublisher,
     caller: Caller,
     code: ShortCode,
 ) -> Result<(), DeleteLinkError> {
@@ -35,7 +38,11 @@ pub async fn delete_link(
         }
         Visibility::Every => {}
     }
-    if repo.delete(&code).await? {
+    let deleted = repo.delete(&code).await;
+    if !matches!(deleted, Ok(false)) {
+        events.publish(LinkEvent::Deleted(code));
+    }
+    if deleted? {
         Ok(())
     } else {
         Err(DeleteLinkError::NotFound)
@@ -50,7 +57,7 @@ mod tests {
     use rstest::rstest;
 
     use super::*;
-    use crate::ports::MockUrlRepo;
+    use crate::ports::{MockLinkEventPublisher, MockUrlRepo};
 
     const ADMIN: Caller = Caller::Key {
         id: KeyId(1),
@@ -65,16 +72,29 @@ mod tests {
         ShortCode::parse("abcDEF12").unwrap()
     }
 
+    /// A publisher expecting `times` deletions of `code()`.
+    fn told(times: usize) -> MockLinkEventPublisher {
+        let mut events = MockLinkEventPublisher::new();
+        events
+            .expect_publish()
+            .withf(|event| *event == LinkEvent::Deleted(code()))
+            .times(times)
+            .return_const(());
+        events
+    }
+
     #[rstest]
-    #[case(Ok(true), Ok(()))]
-    #[case(Ok(false), Err(DeleteLinkError::NotFound))]
+    #[case(Ok(true), Ok(()), 1)]
+    #[case(Ok(false), Err(DeleteLinkError::NotFound), 0)]
     #[case(
         Err(RepoError::Unavailable("down".into())),
-        Err(DeleteLinkError::Repo(RepoError::Unavailable("down".into())))
+        Err(DeleteLinkError::Repo(RepoError::Unavailable("down".into()))),
+        1
     )]
-    fn maps_the_store_answer(
+    fn maps_the_store_answer_and_tells_the_replicas_unless_nothing_was_there(
         #[case] stored: Result<bool, RepoError>,
         #[case] expected: Result<(), DeleteLinkError>,
+        #[case] published: usize,
     ) {
         let code = ShortCode::parse("abcDEF12").unwrap();
         let mut repo = MockUrlRepo::new();
@@ -83,7 +103,10 @@ mod tests {
             .once()
             .return_once(move |_| stored);
 
-        assert_eq!(block_on(delete_link(&repo, ADMIN, code)), expected);
+        assert_eq!(
+            block_on(delete_link(&repo, &told(published), ADMIN, code)),
+            expected
+        );
     }
 
     fn owned_by(owner: Option<KeyId>) -> MockUrlRepo {
@@ -103,7 +126,10 @@ mod tests {
     fn a_member_deletes_its_own_link() {
         let mut repo = owned_by(Some(KeyId(5)));
         repo.expect_delete().once().returning(|_| Ok(true));
-        assert_eq!(block_on(delete_link(&repo, MEMBER, code())), Ok(()));
+        assert_eq!(
+            block_on(delete_link(&repo, &told(1), MEMBER, code())),
+            Ok(())
+        );
     }
 
     #[rstest]
@@ -113,7 +139,7 @@ mod tests {
         let mut repo = owned_by(owner);
         repo.expect_delete().never();
         assert_eq!(
-            block_on(delete_link(&repo, MEMBER, code())),
+            block_on(delete_link(&repo, &told(0), MEMBER, code())),
             Err(DeleteLinkError::NotFound)
         );
     }
@@ -124,7 +150,7 @@ mod tests {
         repo.expect_find().never();
         repo.expect_delete().never();
         assert_eq!(
-            block_on(delete_link(&repo, Caller::Anonymous, code())),
+            block_on(delete_link(&repo, &told(0), Caller::Anonymous, code())),
             Err(DeleteLinkError::Unauthenticated)
         );
     }

@@ -19,6 +19,8 @@ pub struct UrlApiConfig {
     pub api: LinkApiConfig,
     pub database: DatabaseConfig,
     pub kafka: KafkaConfig,
+    /// Where deletes through one replica reach the others' caches.
+    pub link_events_topic: String,
     /// On shutdown, how long queued click events may take to reach Kafka.
     pub flush_timeout: Duration,
     pub analytics_rpc_url: String,
@@ -50,6 +52,7 @@ struct File {
 struct UrlApiKafkaFile {
     brokers: String,
     topic: String,
+    link_events_topic: String,
     flush_timeout_ms: u64,
 }
 
@@ -80,6 +83,14 @@ impl UrlApiConfig {
     /// The first setting that is missing, malformed or out of range.
     pub fn parse(name: &str, text: &str, env: &impl Env) -> Result<Self, ConfigError> {
         let file: File = parse_file(name, text)?;
+        let kafka = KafkaConfig::load(env, file.kafka.brokers, file.kafka.topic)?;
+        let link_events_topic = file.kafka.link_events_topic;
+        if link_events_topic.is_empty() || link_events_topic == kafka.topic {
+            return Err(ConfigError::new(
+                "kafka.link_events_topic",
+                "must be a topic of its own, not empty nor kafka.topic",
+            ));
+        }
         let api = LinkApiFile {
             http: file.http,
             guards: file.guards,
@@ -91,7 +102,8 @@ impl UrlApiConfig {
         Ok(Self {
             api: api.load(env)?,
             database: file.database.load(env)?,
-            kafka: KafkaConfig::load(env, file.kafka.brokers, file.kafka.topic)?,
+            kafka,
+            link_events_topic,
             flush_timeout: millis("kafka.flush_timeout_ms", file.kafka.flush_timeout_ms)?,
             analytics_rpc_url: Setting::new(
                 env,
