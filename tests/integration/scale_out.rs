@@ -113,22 +113,12 @@ async fn consumers_in_one_group_count_exactly_through_a_kill_and_a_new_member() 
     // The shipped configuration on this test's topics and group, in small batches (so a kill
     // lands between commits with work in flight) and with a short session (so the group
     // notices the killed member within seconds).
-    let config = include_str!("../../bootstrap/etc/analytics-consumer.yaml")
-        .replace(
-            "  topic: click-events\n",
-            &format!("  topic: {}\n", kafka.topic),
-        )
-        .replace(
-            "dead_letter_topic: click-events.dlq",
-            &format!("dead_letter_topic: {}", kafka.dead_letter_topic()),
-        )
-        .replace(
-            "group_id: analytics-consumer",
-            &format!("group_id: {}", kafka.group()),
-        )
-        .replace("batch_size: 2000", "batch_size: 100")
-        .replace("batch_wait_ms: 200", "batch_wait_ms: 50")
-        .replace("session_timeout_ms: 10000", "session_timeout_ms: 6000");
+    let config = crate::stack::for_tests(
+        include_str!("../../bootstrap/etc/analytics-consumer.yaml"),
+        &kafka,
+    )
+    .replace("batch_size: 2000", "batch_size: 100")
+    .replace("session_timeout_ms: 10000", "session_timeout_ms: 6000");
     let path = std::env::temp_dir().join(format!("{}.yaml", kafka.group()));
     std::fs::write(&path, config).unwrap();
     let vars = [

@@ -78,29 +78,7 @@ impl Stack {
                 env!("CARGO_MANIFEST_DIR")
             ))
             .unwrap();
-            let own = shipped
-                .replace(
-                    "  topic: click-events\n",
-                    &format!("  topic: {}\n", kafka.topic),
-                )
-                .replace(
-                    "link_events_topic: link-events",
-                    &format!("link_events_topic: {}.links", kafka.topic),
-                )
-                .replace(
-                    "dead_letter_topic: click-events.dlq",
-                    &format!("dead_letter_topic: {}", kafka.dead_letter_topic()),
-                )
-                .replace(
-                    "group_id: analytics-consumer",
-                    &format!("group_id: {}", kafka.group()),
-                )
-                .replace("batch_wait_ms: 200", "batch_wait_ms: 50")
-                // The test machine's CPU is busy running tests: shedding would make results
-                // depend on it. The shedder is tested on its own, with an injected CPU.
-                .replace("shedding: true", "shedding: false")
-                // One address sends the test's whole load (see url_api_app).
-                .replace("  enabled: true ", "  enabled: false ");
+            let own = for_tests(&shipped, &kafka);
             std::fs::write(dir.join(format!("{name}.yaml")), own).unwrap();
         }
         let vars = vec![
@@ -227,4 +205,32 @@ impl Stack {
         })
         .await
     }
+}
+
+/// A shipped configuration on the test's topics and group, with what a busy test machine
+/// needs: short batch waits, no shedding, no rate limits.
+pub(crate) fn for_tests(shipped: &str, kafka: &TestKafka) -> String {
+    shipped
+        .replace(
+            "  topic: click-events\n",
+            &format!("  topic: {}\n", kafka.topic),
+        )
+        .replace(
+            "link_events_topic: link-events",
+            &format!("link_events_topic: {}.links", kafka.topic),
+        )
+        .replace(
+            "dead_letter_topic: click-events.dlq",
+            &format!("dead_letter_topic: {}", kafka.dead_letter_topic()),
+        )
+        .replace(
+            "group_id: analytics-consumer",
+            &format!("group_id: {}", kafka.group()),
+        )
+        .replace("batch_wait_ms: 200", "batch_wait_ms: 50")
+        // The test machine's CPU is busy running tests: shedding would make results depend on
+        // it. The shedder is tested on its own, with an injected CPU.
+        .replace("shedding: true", "shedding: false")
+        // One address sends the test's whole load (see url_api_app).
+        .replace("  enabled: true ", "  enabled: false ")
 }
