@@ -143,9 +143,16 @@ impl UrlApi {
         let engine = self.server.engine();
         tracing::info!(addr = %self.addr, dev_addr = %self.dev_addr, %engine, "url-api listening");
         self.server.serve(shutdown).await;
-        let (stop, following) = self.following;
+        let (stop, mut following) = self.following;
         let _ = stop.send(true);
-        let _ = following.await;
+        // A listener still waiting for Kafka may be inside a 5 s attempt: it is dropped,
+        // not waited for, so that shutdown doesn't wait on a broker that is away.
+        if tokio::time::timeout(Duration::from_secs(1), &mut following)
+            .await
+            .is_err()
+        {
+            following.abort();
+        }
         let (publisher, link_events, timeout) =
             (self.publisher, self.link_events, self.flush_timeout);
         // librdkafka's flush blocks its thread until delivery or the timeout.
