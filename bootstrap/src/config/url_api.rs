@@ -237,6 +237,8 @@ mod tests {
     #[case(&BUILT_IN.replace("log: info", "log: info\nextra: 1"), "unknown field `extra`")]
     #[case(&BUILT_IN.replace("max_connections: 16", "max_connections: 0"), "database.max_connections")]
     #[case(&BUILT_IN.replace("shorten_per_minute: 60", "shorten_per_minute: 0"), "rate_limits.shorten_per_minute")]
+    #[case(&BUILT_IN.replace("link_events_topic: link-events", "link_events_topic: \"\""), "kafka.link_events_topic")]
+    #[case(&BUILT_IN.replace("link_events_topic: link-events", "link_events_topic: click-events"), "kafka.link_events_topic")]
     fn a_bad_file_is_named(#[case] yaml: &str, #[case] mentioned: &str) {
         let mut file = tempfile();
         file.1.write_all(yaml.as_bytes()).unwrap();
