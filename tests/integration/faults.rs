@@ -10,6 +10,7 @@ use integration_tests::report::figure;
 use integration_tests::wait;
 use serde_json::Value;
 
+use crate::dev_get;
 use crate::stack::Stack;
 
 async fn get(stack: &Stack, path: &str) -> (u16, Value, Duration) {
@@ -207,6 +208,15 @@ async fn with_kafka_stopped_for_10_s_every_redirect_answers_and_counts_stay_exac
         }
         slowest = slowest.max(took);
     }
+    // url-api serves without Kafka, so it stays ready (an orchestrator would otherwise take
+    // every replica out of service at once), saying what it is doing without.
+    let (status, health) = wait::until("url-api's /healthz to name Kafka", 100, || async {
+        let (status, body) = dev_get(&stack.client, &stack.api, "/healthz").await;
+        body.contains("kafka: ").then_some((status, body))
+    })
+    .await;
+    assert_eq!(status, 200, "{health}");
+    assert!(health.starts_with("OK, degraded\n"), "{health}");
     kafka.resume();
     let resumed = Instant::now();
 
