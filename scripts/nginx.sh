@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Debian's nginx as a reverse proxy in front of url-api, with nginx's default proxy settings
 # (HTTP/1.0 to the upstream, `Connection: close`, `Host` set to the upstream's address), for
-# the integration test that proves url-api serves behind it.
+# the integration tests that prove url-api serves behind it.
 #
-#   scripts/nginx.sh start DIR PORT UPSTREAM   install if needed, start, print the proxy's host:port
+#   scripts/nginx.sh start DIR PORT UPSTREAM [forwarding]
+#       install if needed, start, print the proxy's host:port; `forwarding` adds the line most
+#       guides give, `proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;`
 #   scripts/nginx.sh stop  DIR
 set -euo pipefail
 
@@ -24,6 +26,12 @@ case "$cmd" in
 start)
     port=${3:?port}
     upstream=${4:?upstream host:port}
+    headers=""
+    case "${5:-}" in
+    "") ;;
+    forwarding) headers='proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;' ;;
+    *) echo "nginx.sh: unknown mode '$5'" >&2; exit 2 ;;
+    esac
     install_nginx
     mkdir -p "$dir"
     # Workers run as this user (root runs them as root: the temp paths are this user's).
@@ -43,8 +51,8 @@ http {
     scgi_temp_path $dir/scgi;
     server {
         listen 127.0.0.1:$port;
-        # nginx's defaults, deliberately: no proxy_http_version, no header rewriting.
-        location / { proxy_pass http://$upstream; }
+        # nginx's defaults, deliberately: no proxy_http_version, no other header rewriting.
+        location / { proxy_pass http://$upstream; $headers }
     }
 }
 CONF
@@ -61,7 +69,7 @@ stop)
     fi
     ;;
 *)
-    echo "usage: $0 start DIR PORT UPSTREAM | stop DIR" >&2
+    echo "usage: $0 start DIR PORT UPSTREAM [forwarding] | stop DIR" >&2
     exit 2
     ;;
 esac

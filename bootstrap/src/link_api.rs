@@ -77,7 +77,7 @@ where
     // Inbound: the HTTP adapter builds its own pipeline from these values.
     let settings = HttpSettings {
         base_url: config.base_url,
-        trust_proxy_headers: config.trust_proxy_headers,
+        trusted_proxies: config.trusted_proxies,
         limits: RequestLimits {
             max_conns: config.max_conns,
             shed_above_cpu: config

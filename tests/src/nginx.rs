@@ -15,17 +15,22 @@ pub struct Nginx {
 
 impl Nginx {
     pub fn start(upstream: SocketAddr) -> Self {
+        Self::start_in(upstream, &[])
+    }
+
+    /// With `proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;`, as most guides
+    /// configure it: what the client sent, then the address nginx saw.
+    pub fn start_forwarding(upstream: SocketAddr) -> Self {
+        Self::start_in(upstream, &["forwarding"])
+    }
+
+    fn start_in(upstream: SocketAddr, mode: &[&str]) -> Self {
         let dir = temp_dir("nginx");
         let port = free_port().to_string();
-        let addr = script(
-            "nginx.sh",
-            &[
-                "start",
-                &dir.to_string_lossy(),
-                &port,
-                &upstream.to_string(),
-            ],
-        );
+        let (dir_arg, upstream) = (dir.to_string_lossy(), upstream.to_string());
+        let mut args = vec!["start", &dir_arg, &port, &upstream];
+        args.extend_from_slice(mode);
+        let addr = script("nginx.sh", &args);
         Self { dir, addr }
     }
 

@@ -10,9 +10,9 @@ use crate::server::ClientTimeouts;
 pub struct HttpSettings {
     /// Prefix of every `short_url` and `Location`, e.g. `https://sho.rt`.
     pub base_url: String,
-    /// Take the visitor's address from `Forwarded` / `X-Forwarded-For`. Only behind a proxy
-    /// that sets them: anyone can send them.
-    pub trust_proxy_headers: bool,
+    /// How many proxies in front append to `X-Forwarded-For`; the visitor's address is the
+    /// entry that many from its end. 0: the connection's peer is the visitor.
+    pub trusted_proxies: usize,
     /// What one request may take.
     pub limits: RequestLimits,
     /// How long a client may keep a connection waiting.

@@ -28,7 +28,7 @@ use crate::{ClientTimeouts, Engine, HttpSettings, RequestLimits};
 pub(crate) fn settings() -> HttpSettings {
     HttpSettings {
         base_url: "http://sho.rt/".into(),
-        trust_proxy_headers: false,
+        trusted_proxies: 0,
         limits: RequestLimits {
             max_conns: 100,
             shed_above_cpu: None,

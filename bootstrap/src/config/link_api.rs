@@ -24,7 +24,9 @@ pub struct LinkApiConfig {
     /// How long a client may keep a connection waiting (see the README's "Serving behind a
     /// proxy").
     pub client_timeouts: ClientTimeouts,
-    pub trust_proxy_headers: bool,
+    /// How many proxies in front append to `X-Forwarded-For` (see the README's "Serving
+    /// behind a proxy").
+    pub trusted_proxies: usize,
     /// Which HTTP engine serves the API.
     pub engine: Engine,
     /// Requests in progress at once; more get 503.
@@ -67,7 +69,13 @@ impl LinkApiFile {
                 header: millis("http.header_timeout_ms", http.header_timeout_ms)?,
                 idle: millis("http.idle_timeout_ms", http.idle_timeout_ms)?,
             },
-            trust_proxy_headers: http.trust_proxy_headers,
+            trusted_proxies: Setting::new(
+                env,
+                "HTTP_TRUSTED_PROXIES",
+                "http.trusted_proxies",
+                http.trusted_proxies.to_string(),
+            )
+            .count(MAX_TRUSTED_PROXIES)?,
             engine,
             max_conns: usize::try_from(positive("http.max_conns", http.max_conns)?)
                 .unwrap_or(usize::MAX),
@@ -82,6 +90,9 @@ impl LinkApiFile {
         })
     }
 }
+
+/// More proxies in a row than any deployment has: a larger number is a mistake.
+const MAX_TRUSTED_PROXIES: usize = 8;
 
 /// Larger than any blocklist (a million domains), small enough that reading one never costs
 /// the process its memory.
@@ -233,7 +244,7 @@ pub(super) struct HttpFile {
     drain_timeout_ms: u64,
     header_timeout_ms: u64,
     idle_timeout_ms: u64,
-    trust_proxy_headers: bool,
+    trusted_proxies: u64,
     max_conns: u64,
     /// Absent from a file written before there were two engines: the default one.
     #[serde(default = "default_engine")]

@@ -206,6 +206,15 @@ impl Setting {
         }
     }
 
+    /// A whole number from 0 to `max`.
+    fn count(&self, max: usize) -> Result<usize, ConfigError> {
+        self.value
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n <= max)
+            .ok_or_else(|| self.error(format!("'{}' must be a number from 0 to {max}", self.value)))
+    }
+
     /// A PostgreSQL URL. Errors show it with the password masked.
     fn postgres_url(&self) -> Result<String, ConfigError> {
         let url =

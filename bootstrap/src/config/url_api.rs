@@ -172,10 +172,12 @@ mod tests {
                 ("RUST_LOG", "debug,sqlx=warn"),
                 ("AUTH_ANONYMOUS_SHORTEN", "true"),
                 ("HTTP_ENGINE", "axum"),
+                ("HTTP_TRUSTED_PROXIES", "2"),
             ]),
         )
         .unwrap();
         assert!(config.api.auth.anonymous_shorten);
+        assert_eq!(config.api.trusted_proxies, 2);
         assert_eq!(config.api.engine, adapter_http::Engine::Axum);
         assert_eq!(config.api.http_addr, "127.0.0.1:0".parse().unwrap());
         assert_eq!(config.api.base_url, "https://sho.rt");
@@ -196,6 +198,9 @@ mod tests {
     #[case("RATE_LIMITS_ENABLED", "off", "RATE_LIMITS_ENABLED")]
     #[case("HTTP_ENGINE", "hyper", "HTTP_ENGINE")]
     #[case("HTTP_ENGINE", "Axum", "HTTP_ENGINE")]
+    #[case("HTTP_TRUSTED_PROXIES", "true", "HTTP_TRUSTED_PROXIES")]
+    #[case("HTTP_TRUSTED_PROXIES", "-1", "HTTP_TRUSTED_PROXIES")]
+    #[case("HTTP_TRUSTED_PROXIES", "9", "HTTP_TRUSTED_PROXIES")]
     fn a_bad_variable_is_named(#[case] var: &str, #[case] value: &str, #[case] named: &str) {
         let error = UrlApiConfig::load([], &env(&[(var, value)])).unwrap_err();
         assert_eq!(error.setting, named);

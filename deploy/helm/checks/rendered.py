@@ -7,7 +7,8 @@ filesystem with no privileges and bounded memory; every service is probed on /he
 database URL and the token come only from the Secret; the migrations run as a hook before
 install and upgrade, after the Secret they read; every Service and disruption budget selects
 pods that exist; the autoscaler alone sizes url-api; only url-api reaches analytics-rpc's
-gRPC port; each ConfigMap holds the YAML the images ship (bootstrap/etc) unless replaced.
+gRPC port; each ConfigMap holds the YAML the images ship (bootstrap/etc) unless replaced;
+url-api counts the Ingress as the proxy in front (with `urlApi.trustedProxies: auto`).
 """
 
 import sys
@@ -93,6 +94,12 @@ def main(path):
         target = hpa["spec"]["scaleTargetRef"]["name"]
         check([d["metadata"]["name"] for d in url_api] == [target], "the autoscaler sizes url-api")
         check("replicas" not in url_api[0]["spec"], "url-api's replicas are the autoscaler's alone")
+
+    ingress = bool(by_kind.get("Ingress"))
+    for d in url_api:
+        env = {e["name"]: e.get("value") for e in pod_of(d)["spec"]["containers"][0].get("env", [])}
+        check(env.get("HTTP_TRUSTED_PROXIES") == ("1" if ingress else "0"),
+              "url-api takes the visitor from X-Forwarded-For exactly when the Ingress fronts it")
 
     for policy in by_kind.get("NetworkPolicy", []):
         target = policy["spec"]["podSelector"]["matchLabels"]

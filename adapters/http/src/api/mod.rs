@@ -61,7 +61,7 @@ impl Api {
     where
         B: Future<Output = Result<Bytes, BoxError>>,
     {
-        let client = client_ip::client_ip(head, self.settings.trust_proxy_headers);
+        let client = client_ip::client_ip(head, self.settings.trusted_proxies);
         let caller = if endpoint.is_public() {
             Caller::Anonymous
         } else {
