@@ -1,10 +1,7 @@
 //! url-api behind Debian's nginx with nginx's default proxy settings, as a first deployment
 //! puts it: nginx speaks HTTP/1.0 to its upstream and closes each connection.
 
-use std::time::Duration;
-
 use adapter_ratelimit::LimitSettings;
-use application::ports::Quota;
 use integration_tests::nginx::Nginx;
 use integration_tests::postgres::TestDatabase;
 use integration_tests::wait;
@@ -14,6 +11,7 @@ use serde_json::{Value, json};
 use adapter_http::Engine;
 use rstest::rstest;
 
+use crate::rate_limits::per_minute;
 use crate::url_api_app::TestApp;
 
 #[rstest]
@@ -127,11 +125,4 @@ async fn a_visitor_cannot_pass_for_another_through_a_forwarding_nginx(
         .unwrap();
     assert_eq!(res.status(), StatusCode::FOUND);
     app.stop().await;
-}
-
-fn per_minute(limit: u32) -> Quota {
-    Quota {
-        limit,
-        window: Duration::from_secs(60),
-    }
 }

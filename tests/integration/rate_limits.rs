@@ -14,7 +14,7 @@ use adapter_http::Engine;
 
 use crate::url_api_app::{Composition, TestApp};
 
-fn per_minute(limit: u32) -> Quota {
+pub(crate) fn per_minute(limit: u32) -> Quota {
     Quota {
         limit,
         window: Duration::from_secs(60),
