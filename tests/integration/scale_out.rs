@@ -1,6 +1,14 @@
 //! Several replicas of a service on one PostgreSQL and one Kafka: what is done through one
 //! replica, the others follow.
 
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use adapter_kafka::{KafkaLinkEvents, LinkEventListener, LinkEventsConfig};
+use application::LinkCopies;
+use application::ports::LinkEventPublisher;
+use domain::{LinkEvent, ShortCode};
+use integration_tests::kafka::TestKafka;
 use integration_tests::metrics::sample;
 use integration_tests::process::Service;
 use integration_tests::wait;
@@ -54,6 +62,62 @@ async fn a_link_deleted_through_one_url_api_stops_redirecting_from_another() {
         (redirect_status(&stack, &other, &code).await == 404).then_some(())
     })
     .await;
+}
+
+/// What a replica's cache is told, kept.
+#[derive(Default)]
+struct Told(Mutex<Vec<LinkEvent>>);
+
+#[async_trait::async_trait]
+impl LinkCopies for Told {
+    async fn follow(&self, event: LinkEvent) {
+        self.0.lock().unwrap().push(event);
+    }
+}
+
+/// A listener starts from the newest offset as it is when it is made: every event published
+/// after that is followed, however soon, and none before it.
+#[async_std::test]
+async fn a_listener_follows_every_event_published_once_it_is_made() {
+    const TIMEOUT: Duration = Duration::from_secs(30);
+    let kafka = TestKafka::start().await;
+    let config = LinkEventsConfig {
+        brokers: kafka.brokers.clone(),
+        topic: format!("{}.links", kafka.topic),
+        client_id: "listener-test".to_owned(),
+    };
+    adapter_kafka::ensure_topic(&config.brokers, &config.topic, TIMEOUT)
+        .await
+        .unwrap();
+    let deleted = |code: &str| LinkEvent::Deleted(ShortCode::parse(code).unwrap());
+    let events = KafkaLinkEvents::new(&config).unwrap();
+    events.publish(deleted("before00"));
+    events.flush(TIMEOUT).unwrap();
+
+    let told = Arc::new(Told::default());
+    // Made on this task, which has the tokio context librdkafka's consumer needs (it blocks
+    // the task while it asks the broker, which a test can afford).
+    let listener = LinkEventListener::new(&config, Arc::clone(&told) as _, TIMEOUT).unwrap();
+    let after: Vec<LinkEvent> = (0..20).map(|n| deleted(&format!("after{n:03}"))).collect();
+    for event in &after {
+        events.publish(*event);
+    }
+    events.flush(TIMEOUT).unwrap();
+
+    let (stop, stopped) = async_std::channel::bounded::<()>(1);
+    let following = async_std::task::spawn(listener.run_until(async move {
+        let _ = stopped.recv().await;
+    }));
+    wait::until("the listener to follow the 20 events", 300, || async {
+        (told.0.lock().unwrap().len() >= after.len()).then_some(())
+    })
+    .await;
+    stop.send(()).await.unwrap();
+    following.await;
+    // Order holds per code (per partition), not across the topic.
+    let mut followed = told.0.lock().unwrap().clone();
+    followed.sort_by_key(|LinkEvent::Deleted(code)| code.as_str().to_owned());
+    assert_eq!(followed, after);
 }
 
 /// The clicks each link has in the database: its counter, which the consumer grows by exactly

@@ -177,9 +177,10 @@ pub struct LinkEventListener {
 }
 
 impl LinkEventListener {
-    /// Creates the consumer and assigns it every partition of the topic at its newest offset
-    /// (blocking up to `timeout` for the topic's metadata). Call before serving, so that no
-    /// delete published after the first redirect is missed.
+    /// Creates the consumer and assigns it every partition of the topic at its newest offset,
+    /// read now (blocking up to `timeout` for each answer): every event published after this
+    /// returns is followed. Call before serving, so that no delete published after the first
+    /// redirect is missed.
     ///
     /// # Errors
     /// When librdkafka rejects the configuration, or the topic's partitions can't be learned
@@ -207,7 +208,15 @@ impl LinkEventListener {
                 return Err(KafkaError::MetadataFetch(e.into()));
             }
             for partition in topic.partitions() {
-                partitions.add_partition_offset(&config.topic, partition.id(), Offset::End)?;
+                // Not `Offset::End`: librdkafka resolves that at its first fetch, which may come
+                // after events published once this has returned, and those would be skipped.
+                let (_, newest) =
+                    consumer.fetch_watermarks(&config.topic, partition.id(), timeout)?;
+                partitions.add_partition_offset(
+                    &config.topic,
+                    partition.id(),
+                    Offset::Offset(newest),
+                )?;
             }
         }
         consumer.assign(&partitions)?;
