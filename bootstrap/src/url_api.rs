@@ -112,9 +112,7 @@ impl UrlApi {
         let checked = Arc::clone(&publisher);
         let probes = vec![
             telemetry::database_probe(db),
-            // Clicks and link events wait in their queues while Kafka is away: url-api serves.
-            telemetry::blocking_probe("kafka", move |timeout| checked.check_brokers(timeout))
-                .optional(),
+            telemetry::blocking_probe("kafka", move |timeout| checked.check_brokers(timeout)),
             telemetry::listener_probe(addr),
         ];
         let dev_addr = telemetry::serve_dev(config.common.dev_addr, metrics, probes).await?;

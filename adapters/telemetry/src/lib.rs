@@ -9,5 +9,5 @@ mod traces;
 
 pub use dev_server::DevServer;
 pub use metrics::Metrics;
-pub use probe::{Health, Probe, Probes};
+pub use probe::{Probe, Probes};
 pub use traces::{install_propagator, install_tracing};

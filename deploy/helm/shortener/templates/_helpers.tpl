@@ -65,13 +65,8 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
 {{- define "shortener.probes" -}}
 readinessProbe:
   httpGet: {path: /healthz, port: dev}
-  periodSeconds: 5
-  timeoutSeconds: 3
-  failureThreshold: 2
+  {{- toYaml .root.Values.probes.readiness | nindent 2 }}
 livenessProbe:
   httpGet: {path: /healthz, port: dev}
-  initialDelaySeconds: 10
-  periodSeconds: 10
-  timeoutSeconds: 3
-  failureThreshold: 12
+  {{- toYaml .root.Values.probes.liveness | nindent 2 }}
 {{- end -}}
