@@ -38,6 +38,13 @@ async fn with_postgres_stopped_link_routes_fail_fast_and_then_recover() {
     let unseen = |i: usize| format!("/Zz{i:06}");
     let redirect = unseen(0);
     assert_eq!(get(&stack, &redirect).await.0, 404);
+    // The link-events listener starts its threads once Kafka answers, which can be later than
+    // this on a slow broker: the count is taken once it has.
+    wait::until("url-api to follow link events", 300, || async {
+        let (_, metrics) = dev_get(&stack.client, &stack.api, "/metrics").await;
+        metrics.contains("link_events_followed").then_some(())
+    })
+    .await;
     let threads_before = stack.api.threads();
 
     pg.stop();

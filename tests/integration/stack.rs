@@ -146,7 +146,8 @@ impl Stack {
         wait::until("the replica to follow link events", 300, || async {
             lines
                 .try_iter()
-                .any(|line| line.contains("following link events"))
+                // The message itself: "not following link events yet" contains the words.
+                .any(|line| line.contains(r#""message":"following link events""#))
                 .then_some(())
         })
         .await;

@@ -207,7 +207,17 @@ impl LinkEventListener {
             if let Some(e) = topic.error() {
                 return Err(KafkaError::MetadataFetch(e.into()));
             }
+            // A topic being created can be listed before its partitions are, or with
+            // partitions that have no leader yet: following that would follow nothing.
+            if topic.partitions().is_empty() {
+                return Err(KafkaError::MetadataFetch(
+                    rdkafka::types::RDKafkaErrorCode::UnknownTopicOrPartition,
+                ));
+            }
             for partition in topic.partitions() {
+                if let Some(e) = partition.error() {
+                    return Err(KafkaError::MetadataFetch(e.into()));
+                }
                 // Not `Offset::End`: librdkafka resolves that at its first fetch, which may come
                 // after events published once this has returned, and those would be skipped.
                 let (_, newest) =
